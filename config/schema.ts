@@ -1,0 +1,110 @@
+/**
+ * The per-environment configuration (config/<env>.json), validated with zod.
+ *
+ * Every field but namePrefix and region has a default. An invalid file fails synth with one
+ * ConfigError that lists every bad field, the value received and what is expected.
+ */
+import { z } from "zod";
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Athena's smallest per-query data usage limit is 10 MB. */
+const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+
+const bucketNamePattern = /^(?!xn--)(?!.*\.\.)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export const configSchema = z.strictObject({
+  /** Prefix of every named resource: lowercase letters, digits and hyphens, 3 to 24 characters. */
+  namePrefix: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/,
+      "lowercase letters, digits and hyphens, 3-24 characters, starting with a letter",
+    ),
+  /** AWS region the stack deploys to, e.g. us-east-1. */
+  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "an AWS region such as us-east-1"),
+  /** Data bucket name. @default `<namePrefix>-facility-data` */
+  bucketName: z
+    .string()
+    .regex(bucketNamePattern, "a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
+    .optional(),
+  /** Addresses subscribed to the failure topic (each must confirm by email). @default [] */
+  alertEmails: z.array(z.email("an email address")).default([]),
+  /** Accreditations expiring within this many months of the as-of date are reported. @default 6 */
+  expiryWindowMonths: z.number().int("a whole number of months").min(1).max(60).default(6),
+  /** Retention of every log group the stack creates. @default 90 */
+  logRetentionDays: z
+    .number()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(90),
+  /** Days before objects under athena-results/ expire. @default 30 */
+  athenaResultsExpirationDays: z.number().int().min(1).max(3650).default(30),
+  /** Days before noncurrent object versions expire. @default 90 */
+  noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
+  /** Athena cancels a query that would scan more than this many bytes. @default 1 GiB */
+  athenaBytesScannedCutoff: z
+    .number()
+    .int()
+    .min(MIN_BYTES_SCANNED_CUTOFF, `at least ${MIN_BYTES_SCANNED_CUTOFF} bytes (Athena's minimum)`)
+    .default(1024 ** 3),
+  /** Tags applied to every taggable resource (through the provider's default_tags). @default {} */
+  tags: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(128)
+        .refine((key) => !key.toLowerCase().startsWith("aws:"), "a tag key not starting with aws:"),
+      z.string().max(256),
+    )
+    .default({}),
+});
+
+/** The configuration as written in config/<env>.json (defaults not yet applied). */
+export type FacilityPipelineConfigInput = z.input<typeof configSchema>;
+/** The validated configuration, defaults applied. */
+export type FacilityPipelineConfig = z.output<typeof configSchema> & { readonly bucketName: string };
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Validates a parsed configuration object. Throws one ConfigError listing every problem, each
+ * with its field path, the value received and what is expected.
+ */
+export function parseConfig(input: unknown, source = "config"): FacilityPipelineConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join(".") : "(root)";
+      if (issue.code === "unrecognized_keys") return `  - ${path}: unknown field(s) ${issue.keys.join(", ")}`;
+      if (issue.code === "invalid_key") {
+        const key = issue.path[issue.path.length - 1];
+        return `  - ${path}: ${issue.issues.map((keyIssue) => keyIssue.message).join("; ")} (received key ${describe(key)})`;
+      }
+      return `  - ${path}: ${issue.message} (received ${describe(valueAt(input, issue.path))})`;
+    });
+    throw new ConfigError(`Invalid configuration in ${source}:\n${problems.join("\n")}`);
+  }
+  const config = result.data;
+  return { ...config, bucketName: config.bucketName ?? `${config.namePrefix}-facility-data` };
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}

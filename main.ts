@@ -1,0 +1,55 @@
+/**
+ * The cdktf app: reads the environment's config, validates it and composes one stack.
+ *
+ *   FACILITY_PIPELINE_ENV=prod npm run synth   ->  cdktf.out/stacks/facility-pipeline-prod/
+ */
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { App, LocalBackend, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { DEFAULT_ENVIRONMENT, loadConfig } from "./config/load";
+import type { FacilityPipelineConfig } from "./config/schema";
+import { FacilityPipeline } from "./modules/pipeline";
+
+/** One deployable environment: the AWS provider and the pipeline. */
+export class FacilityPipelineStack extends TerraformStack {
+  readonly pipeline: FacilityPipeline;
+
+  constructor(scope: Construct, id: string, config: FacilityPipelineConfig) {
+    super(scope, id);
+    // Relative to cdktf.out/stacks/<stack>/, so the synthesized JSON is the same on every machine.
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      defaultTags: [{ tags: { ...config.tags, "managed-by": "cdktf", "name-prefix": config.namePrefix } }],
+    });
+    this.pipeline = new FacilityPipeline(this, "pipeline", {
+      namePrefix: config.namePrefix,
+      bucketName: config.bucketName,
+      athenaResultsExpirationDays: config.athenaResultsExpirationDays,
+      noncurrentVersionExpirationDays: config.noncurrentVersionExpirationDays,
+      athenaBytesScannedCutoff: config.athenaBytesScannedCutoff,
+    });
+  }
+}
+
+/** Builds the app for one environment; the stack is named `facility-pipeline-<env>`. */
+export function buildApp(environment: string, app = new App()): App {
+  const config = loadConfig(environment);
+  new FacilityPipelineStack(app, `facility-pipeline-${environment}`, config);
+  return app;
+}
+
+if (require.main === module) {
+  const app = new App();
+  const environment =
+    process.env.FACILITY_PIPELINE_ENV ?? (app.node.tryGetContext("env") as string | undefined) ?? DEFAULT_ENVIRONMENT;
+  try {
+    buildApp(environment, app).synth();
+  } catch (error) {
+    if (error instanceof Error && error.name === "ConfigError") {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

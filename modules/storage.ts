@@ -1,0 +1,136 @@
+/**
+ * The data bucket: one private, encrypted, versioned bucket holding every stage's objects under
+ * the prefixes of core/data-layout.ts.
+ */
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Construct } from "constructs";
+import { DATA_PREFIXES, type DataPrefix } from "../core/data-layout";
+import { policyDocument, renderPolicy } from "./policy-document";
+
+export interface StorageProps {
+  /** Name of the bucket to create. */
+  readonly bucketName: string;
+  /**
+   * KMS key for default encryption (SSE-KMS with an S3 Bucket Key).
+   * @default - SSE-S3 (AES-256, keys managed by S3)
+   */
+  readonly kmsKeyArn?: string;
+  /** Days before Athena query results expire. @default 30 */
+  readonly athenaResultsExpirationDays?: number;
+  /** Days before noncurrent object versions expire. @default 90 */
+  readonly noncurrentVersionExpirationDays?: number;
+  /** Days before an incomplete multipart upload is aborted. @default 7 */
+  readonly abortIncompleteMultipartUploadDays?: number;
+}
+
+/**
+ * A bucket with Block Public Access on all four settings, ACLs disabled (BucketOwnerEnforced),
+ * default encryption, versioning, a policy denying any request not sent over TLS, lifecycle rules
+ * and S3 events sent to EventBridge (which starts the workflow).
+ */
+export class Storage extends Construct {
+  readonly bucket: S3Bucket;
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  /** The KMS key used for default encryption, if any. */
+  readonly kmsKeyArn?: string;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    this.kmsKeyArn = props.kmsKeyArn;
+
+    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName });
+    this.bucketName = this.bucket.bucket;
+    this.bucketArn = this.bucket.arn;
+
+    new S3BucketPublicAccessBlock(this, "public-access-block", {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+
+    new S3BucketOwnershipControls(this, "ownership-controls", {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: this.bucket.id,
+      rule: [
+        props.kmsKeyArn
+          ? {
+              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn },
+              bucketKeyEnabled: true,
+            }
+          : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+      ],
+    });
+
+    new S3BucketVersioningA(this, "versioning", {
+      bucket: this.bucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
+
+    new S3BucketPolicy(this, "policy", {
+      bucket: this.bucket.id,
+      policy: renderPolicy(
+        policyDocument({
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        }),
+      ),
+    });
+
+    new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      bucket: this.bucket.id,
+      rule: [
+        {
+          id: "abort-incomplete-multipart-uploads",
+          status: "Enabled",
+          filter: [{}],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteMultipartUploadDays ?? 7 }],
+        },
+        {
+          id: "expire-athena-results",
+          status: "Enabled",
+          filter: [{ prefix: DATA_PREFIXES.athenaResults }],
+          expiration: [{ days: props.athenaResultsExpirationDays ?? 30 }],
+        },
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: [{}],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+        },
+      ],
+    });
+
+    new S3BucketNotification(this, "eventbridge-notifications", {
+      bucket: this.bucket.id,
+      eventbridge: true,
+    });
+  }
+
+  /** `s3://<bucket>/<prefix>` for one of the data prefixes. */
+  s3Url(prefix: DataPrefix): string {
+    return `s3://${this.bucketName}/${DATA_PREFIXES[prefix]}`;
+  }
+
+  /** The ARN pattern of every object under a data prefix, for IAM resources. */
+  objectArns(prefix: DataPrefix): string {
+    return `${this.bucketArn}/${DATA_PREFIXES[prefix]}*`;
+  }
+}
