@@ -25,6 +25,10 @@ export class FacilityPipelineStack extends TerraformStack {
     this.pipeline = new FacilityPipeline(this, "pipeline", {
       namePrefix: config.namePrefix,
       bucketName: config.bucketName,
+      alertEmails: config.alertEmails,
+      expiryWindowMonths: config.expiryWindowMonths,
+      logRetentionDays: config.logRetentionDays,
+      functions: config.functions,
       athenaResultsExpirationDays: config.athenaResultsExpirationDays,
       noncurrentVersionExpirationDays: config.noncurrentVersionExpirationDays,
       athenaBytesScannedCutoff: config.athenaBytesScannedCutoff,

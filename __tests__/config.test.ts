@@ -18,6 +18,7 @@ describe("config validation", () => {
       athenaResultsExpirationDays: 30,
       noncurrentVersionExpirationDays: 90,
       athenaBytesScannedCutoff: 1024 ** 3,
+      functions: {},
       tags: {},
     });
   });
@@ -52,7 +53,11 @@ describe("config validation", () => {
       { athenaBytesScannedCutoff: 1000 },
       /athenaBytesScannedCutoff: at least 10000000 bytes \(Athena's minimum\) \(received 1000\)/,
     ],
-    ["tags", { tags: { "aws:owner": "me" } }, /tags\.aws:owner: a tag key not starting with aws: \(received key "aws:owner"\)/],
+    [
+      "tags",
+      { tags: { "aws:owner": "me" } },
+      /tags\.aws:owner: a tag key not starting with aws: \(received key "aws:owner"\)/,
+    ],
     ["unknown field", { bucket: "typo" }, /\(root\): unknown field\(s\) bucket/],
   ])("rejects a bad %s with its path, value and expectation", (_rule, override, message) => {
     expect(() => parseConfig({ ...valid, ...override })).toThrow(ConfigError);

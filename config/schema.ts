@@ -16,6 +16,15 @@ const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
 
 const bucketNamePattern = /^(?!xn--)(?!.*\.\.)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+const functionSettings = z.strictObject({
+  /** Megabytes, 128-10240. */
+  memorySize: z.number().int().min(128).max(10240).optional(),
+  /** Seconds, 1-900. */
+  timeout: z.number().int().min(1).max(900).optional(),
+  /** Reserved concurrent executions. */
+  reservedConcurrency: z.number().int().min(1).max(1000).optional(),
+});
+
 export const configSchema = z.strictObject({
   /** Prefix of every named resource: lowercase letters, digits and hyphens, 3 to 24 characters. */
   namePrefix: z
@@ -52,6 +61,10 @@ export const configSchema = z.strictObject({
     .int()
     .min(MIN_BYTES_SCANNED_CUTOFF, `at least ${MIN_BYTES_SCANNED_CUTOFF} bytes (Athena's minimum)`)
     .default(1024 ** 3),
+  /** Size and concurrency of each Lambda function. @default - see modules/compute.ts */
+  functions: z
+    .strictObject({ filterExpiring: functionSettings.optional(), relocateResults: functionSettings.optional() })
+    .default({}),
   /** Tags applied to every taggable resource (through the provider's default_tags). @default {} */
   tags: z
     .record(

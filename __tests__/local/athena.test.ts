@@ -1,0 +1,561 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+// @ts-expect-error -- s3rver ships no type declarations
+import S3rver from "s3rver";
+import { CATALOG, DATA_PREFIXES } from "../../core/data-layout";
+import { readQuery } from "../../core/sql";
+import { LocalAthena, readResultRows, type LocalAthenaOptions, type QueryExecution } from "../../local/athena";
+import { prepareTrinoQuery } from "../../local/duckdb-trino";
+
+// Without these the SDK streams uploads with checksum framing, which s3rver stores verbatim.
+process.env.AWS_REQUEST_CHECKSUM_CALCULATION = "WHEN_REQUIRED";
+process.env.AWS_RESPONSE_CHECKSUM_VALIDATION = "WHEN_REQUIRED";
+
+const SAMPLE_FILE = join(__dirname, "..", "..", "data", "extended_sample_facility_data.json");
+const SAMPLE = readFileSync(SAMPLE_FILE, "utf8");
+const SAMPLE_BYTES = statSync(SAMPLE_FILE).size;
+const WORKGROUP = "hfap-local-facility-pipeline";
+const BUCKETS = { sample: "sample-data", growing: "growing-data", empty: "empty-data", broken: "broken-data" };
+
+let scratch: string;
+let server: { run(): Promise<{ port: number }>; close(): Promise<void> };
+let s3: S3Client;
+const engines: LocalAthena[] = [];
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "local-athena-test-"));
+  server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory: join(scratch, "s3"),
+    configureBuckets: Object.values(BUCKETS).map((name) => ({ name, configs: [] })),
+  });
+  const { port } = await server.run();
+  s3 = new S3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  });
+  await put(BUCKETS.sample, `${DATA_PREFIXES.curated}extended_sample_facility_data.jsonl`, SAMPLE);
+});
+
+afterAll(async () => {
+  await Promise.all(engines.map((engine) => engine.close()));
+  s3?.destroy();
+  await server?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function athenaFor(bucket: string, options: Partial<LocalAthenaOptions> = {}): LocalAthena {
+  const engine = new LocalAthena({
+    s3,
+    bucket,
+    workgroup: WORKGROUP,
+    database: CATALOG.database,
+    outputLocation: `s3://${bucket}/${DATA_PREFIXES.athenaResults}`,
+    workDir: join(scratch, "work", bucket),
+    currentDate: "2026-08-31",
+    ...options,
+  });
+  engines.push(engine);
+  return engine;
+}
+
+async function put(bucket: string, key: string, body: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+async function run(athena: LocalAthena, query: string, database: string = CATALOG.database): Promise<QueryExecution> {
+  const { QueryExecution } = await athena.startQueryExecutionSync({
+    QueryString: query,
+    QueryExecutionContext: { Database: database },
+    WorkGroup: WORKGROUP,
+  });
+  return QueryExecution;
+}
+
+/** The result CSV at the execution's OutputLocation. */
+async function resultCsv(execution: QueryExecution): Promise<string> {
+  expect(execution.Status).toMatchObject({ State: "SUCCEEDED" });
+  const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(execution.ResultConfiguration.OutputLocation)!;
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return object.Body!.transformToString("utf8");
+}
+
+async function resultKeys(bucket: string): Promise<string[]> {
+  const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: DATA_PREFIXES.athenaResults }));
+  return (listing.Contents ?? []).map((object) => object.Key!);
+}
+
+describe("LocalAthena on the extended sample (10 facilities, current_date pinned to 2026-08-31)", () => {
+  let athena: LocalAthena;
+  beforeAll(() => {
+    athena = athenaFor(BUCKETS.sample);
+  });
+
+  test("accredited_facilities_by_state: one per state, FL (no accreditation) absent", async () => {
+    const execution = await run(athena, readQuery("accredited_facilities_by_state"));
+    expect(await resultCsv(execution)).toBe(
+      [
+        '"state","accredited_facility_count"',
+        '"AZ","1"',
+        '"CA","1"',
+        '"CO","1"',
+        '"GA","1"',
+        '"IL","1"',
+        '"MA","1"',
+        '"OR","1"',
+        '"TX","1"',
+        '"WA","1"',
+        "",
+      ].join("\n"),
+    );
+    expect(execution.Statistics.DataScannedInBytes).toBe(SAMPLE_BYTES);
+  });
+
+  test("facility_summary: 10 rows, NULL first accreditation for FAC-FL-0003 written as an empty field", async () => {
+    const csv = await resultCsv(await run(athena, readQuery("facility_summary")));
+    expect(csv).toBe(
+      [
+        '"facility_id","facility_name","employee_count","number_of_services","first_accreditation_valid_until"',
+        '"FAC-AZ-0005","Sonoran Desert Cancer Institute","620","4","2027-01-31"',
+        '"FAC-CA-0002","Pacific Crest Community Clinic","85","3","2025-09-30"',
+        '"FAC-CO-0006","Front Range Behavioral Health","210","3","2027-08-15"',
+        '"FAC-FL-0003","Gulf Coast Urgent Care","42","3",',
+        '"FAC-GA-0010","Peachtree Rehabilitation Hospital","340","3","2025-12-31"',
+        '"FAC-IL-0007","Lakeshore Women\'s and Children\'s Hospital","1850","4","2027-11-30"',
+        '"FAC-MA-0009","Bay State Diagnostic Laboratory","130","3","2027-02-28"',
+        '"FAC-OR-0004","Cascade Orthopedic Surgery Center","160","3","2027-10-31"',
+        '"FAC-TX-0001","Lone Star Regional Medical Center","2400","5","2027-03-31"',
+        '"FAC-WA-0008","Puget Sound Dialysis Center","64","3","2026-12-31"',
+        "",
+      ].join("\n"),
+    );
+    const florida = readResultRows(csv).find((row) => row.facility_id === "FAC-FL-0003");
+    expect(florida).toEqual({
+      facility_id: "FAC-FL-0003",
+      facility_name: "Gulf Coast Urgent Care",
+      employee_count: "42",
+      number_of_services: "3",
+      first_accreditation_valid_until: null,
+    });
+  });
+
+  test("expiring_accreditations: within 6 months of the pinned current_date, both ends inclusive", async () => {
+    const rows = readResultRows(await resultCsv(await run(athena, readQuery("expiring_accreditations"))));
+    expect(rows.map((row) => [row.facility_id, row.accreditation_id, row.valid_until, row.days_until_expiry])).toEqual([
+      ["FAC-TX-0001", "CAP-7720145", "2026-12-15", "106"],
+      ["FAC-WA-0008", "ACHC-88412", "2026-12-31", "122"],
+      ["FAC-AZ-0005", "TJC-602214", "2027-01-31", "153"],
+      // 2026-08-31 + 6 months is 2027-02-28 (month end clamped): the last day of the window.
+      ["FAC-MA-0009", "CAP-9002173", "2027-02-28", "181"],
+    ]);
+    expect(rows[0]).toEqual({
+      facility_id: "FAC-TX-0001",
+      facility_name: "Lone Star Regional Medical Center",
+      state: "TX",
+      accreditation_body: "College of American Pathologists",
+      accreditation_id: "CAP-7720145",
+      valid_until: "2026-12-15",
+      days_until_expiry: "106",
+    });
+  });
+
+  test("current_date follows a currentDate function, asked per query", async () => {
+    let today = "2027-01-01";
+    const moving = athenaFor(BUCKETS.sample, { currentDate: () => today, workDir: join(scratch, "work", "moving") });
+    const query = "SELECT current_date AS today";
+    expect(readResultRows(await resultCsv(await run(moving, query)))).toEqual([{ today: "2027-01-01" }]);
+    today = "2027-06-30";
+    expect(readResultRows(await resultCsv(await run(moving, query)))).toEqual([{ today: "2027-06-30" }]);
+  });
+
+  test("returns the QueryExecution shape of the .sync integration, with the CSV at its OutputLocation", async () => {
+    const query = readQuery("accredited_facilities_by_state");
+    const execution = await run(athena, query);
+    expect(execution.QueryExecutionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(execution).toMatchObject({
+      Query: query,
+      StatementType: "DML",
+      ResultConfiguration: {
+        OutputLocation: `s3://${BUCKETS.sample}/athena-results/${execution.QueryExecutionId}.csv`,
+      },
+      QueryExecutionContext: { Database: "healthcare_facility_db" },
+      Status: { State: "SUCCEEDED" },
+      Statistics: { DataScannedInBytes: SAMPLE_BYTES },
+      WorkGroup: WORKGROUP,
+      EngineVersion: { EffectiveEngineVersion: "Athena engine version 3" },
+    });
+    expect(execution.Status.StateChangeReason).toBeUndefined();
+    expect(execution.Status.CompletionDateTime).toBeGreaterThanOrEqual(execution.Status.SubmissionDateTime);
+    expect(execution.Statistics.TotalExecutionTimeInMillis).toBeGreaterThanOrEqual(
+      execution.Statistics.EngineExecutionTimeInMillis,
+    );
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKETS.sample, Key: `athena-results/${execution.QueryExecutionId}.csv` }),
+    );
+    expect(head.ContentLength).toBeGreaterThan(0);
+    expect(await athena.getQueryResults(execution.QueryExecutionId)).toEqual(
+      readResultRows(await resultCsv(execution)),
+    );
+    expect(await athena.getQueryResults(execution.QueryExecutionId)).toHaveLength(9);
+  });
+
+  test("CSV format: every value quoted, quotes doubled, '' quoted, NULL empty, arrays and rows as Trino prints them", async () => {
+    const csv = await resultCsv(
+      await run(
+        athena,
+        `SELECT 'say "hi", then go' AS quoted, '' AS empty_string, CAST(NULL AS VARCHAR) AS missing,
+                employee_count, DATE '2026-01-05' AS day, services, location, 1.5E0 AS ratio
+         FROM facilities WHERE facility_id = 'FAC-CA-0002'`,
+      ),
+    );
+    expect(csv).toBe(
+      '"quoted","empty_string","missing","employee_count","day","services","location","ratio"\n' +
+        '"say ""hi"", then go","",,"85","2026-01-05","[Primary Care, Pediatrics, Behavioral Health]",' +
+        '"{address=1411 E 31st St, city=Oakland, state=CA, zip=94602}","1.5"\n',
+    );
+    expect(readResultRows(csv)).toEqual([
+      {
+        quoted: 'say "hi", then go',
+        empty_string: "",
+        missing: null,
+        employee_count: "85",
+        day: "2026-01-05",
+        services: "[Primary Care, Pediatrics, Behavioral Health]",
+        location: "{address=1411 E 31st St, city=Oakland, state=CA, zip=94602}",
+        ratio: "1.5",
+      },
+    ]);
+  });
+
+  test("unnamed output columns are _col0, _col1... as in Trino; row.field is named field", async () => {
+    const csv = await resultCsv(
+      await run(athena, "SELECT count(*), max(employee_count) AS biggest, min(location.state) FROM facilities"),
+    );
+    expect(csv).toBe('"_col0","biggest","_col2"\n"10","2400","AZ"\n');
+  });
+
+  test("Trino semantics of the shimmed functions", async () => {
+    const rows = readResultRows(
+      await resultCsv(
+        await run(
+          athena,
+          `SELECT date_add('month', 6, DATE '2026-08-31') AS clamped,
+                  date_add('day', 1, DATE '2026-12-31') AS next_day,
+                  date_diff('month', DATE '2026-01-15', DATE '2026-02-01') AS whole_months,
+                  date_diff('day', current_date, DATE '2026-12-15') AS days_left,
+                  cardinality(ARRAY['a', 'b']) AS n,
+                  CAST('2026-02-28' AS DATE) AS cast_date,
+                  current_date AS today`,
+        ),
+      ),
+    );
+    expect(rows).toEqual([
+      {
+        clamped: "2027-02-28",
+        next_day: "2027-01-01",
+        whole_months: "0",
+        days_left: "106",
+        n: "2",
+        cast_date: "2026-02-28",
+        today: "2026-08-31",
+      },
+    ]);
+  });
+
+  test("the table is also <database>.facilities and awsdatacatalog.<database>.facilities", async () => {
+    for (const table of ["healthcare_facility_db.facilities", "awsdatacatalog.healthcare_facility_db.facilities"]) {
+      const execution = await run(athena, `SELECT count(*) AS n FROM ${table}`, "default");
+      expect(await resultCsv(execution)).toBe('"n"\n"10"\n');
+      expect(execution.Statistics.DataScannedInBytes).toBe(SAMPLE_BYTES);
+    }
+  });
+
+  test("a query that reads no table scans 0 bytes", async () => {
+    const execution = await run(athena, "SELECT 1 AS one");
+    expect(await resultCsv(execution)).toBe('"one"\n"1"\n');
+    expect(execution.Statistics.DataScannedInBytes).toBe(0);
+  });
+
+  test.each([
+    [
+      "an unknown column",
+      "SELECT no_such_column FROM facilities",
+      CATALOG.database,
+      /^COLUMN_NOT_FOUND: .*no_such_column/,
+    ],
+    [
+      "a syntax error",
+      "SELECT facility_id FORM facilities",
+      CATALOG.database,
+      /^SYNTAX_ERROR: line 1:\d+: .*facilities/,
+    ],
+    ["an unknown table", "SELECT * FROM hospitals", CATALOG.database, /^TABLE_NOT_FOUND: .*hospitals/],
+    ["an unknown database", "SELECT 1", "no_such_db", /^SCHEMA_NOT_FOUND: Schema 'no_such_db' does not exist$/],
+    ["the default database", "SELECT count(*) FROM facilities", "default", /^TABLE_NOT_FOUND: .*facilities/],
+    [
+      "arr[1] of an empty array (Athena fails; DuckDB alone returns NULL)",
+      "SELECT facility_id, accreditations[1].valid_until FROM facilities",
+      CATALOG.database,
+      /^INVALID_FUNCTION_ARGUMENT: Array subscript must be less than or equal to array length: 1 > 0$/,
+    ],
+    ["two statements", "SELECT 1; SELECT 2", CATALOG.database, /^SYNTAX_ERROR: Only one sql statement is allowed/],
+    ["a statement other than a query", `DROP TABLE ${CATALOG.table}`, CATALOG.database, /^NOT_SUPPORTED: /],
+    ["a bad cast", "SELECT CAST(facility_name AS DATE) FROM facilities", CATALOG.database, /^INVALID_CAST_ARGUMENT: /],
+  ])("%s -> FAILED with the reason, no result object", async (_case, query, database, reason) => {
+    const before = await resultKeys(BUCKETS.sample);
+    const execution = await run(athena, query, database);
+    expect(execution.Status.State).toBe("FAILED");
+    expect(execution.Status.StateChangeReason).toMatch(reason);
+    expect(execution.Status.AthenaError).toMatchObject({
+      ErrorCategory: 2,
+      ErrorMessage: execution.Status.StateChangeReason,
+    });
+    expect(execution.Statistics.DataScannedInBytes).toBe(0);
+    expect(await resultKeys(BUCKETS.sample)).toEqual(before);
+  });
+
+  test("a workgroup other than the local one -> FAILED, as is the default workgroup", async () => {
+    const other = await athena.startQueryExecutionSync({ QueryString: "SELECT 1", WorkGroup: "analysts" });
+    expect(other.QueryExecution.Status).toMatchObject({
+      State: "FAILED",
+      StateChangeReason: "InvalidRequestException: WorkGroup analysts is not found.",
+    });
+    const primary = await athena.startQueryExecutionSync({ QueryString: "SELECT 1" });
+    expect(primary.QueryExecution.Status.StateChangeReason).toBe(
+      "InvalidRequestException: WorkGroup primary is not found.",
+    );
+  });
+
+  test("the same ClientRequestToken returns the same QueryExecution without running the query again", async () => {
+    const request = {
+      QueryString: readQuery("facility_summary"),
+      QueryExecutionContext: { Database: CATALOG.database },
+      WorkGroup: WORKGROUP,
+      ClientRequestToken: randomUUID(),
+    };
+    const before = await resultKeys(BUCKETS.sample);
+    const [first, second] = await Promise.all([
+      athena.startQueryExecutionSync(request),
+      athena.startQueryExecutionSync(request),
+    ]);
+    const third = await athena.startQueryExecutionSync(request);
+    expect(second.QueryExecution).toEqual(first.QueryExecution);
+    expect(third.QueryExecution.QueryExecutionId).toBe(first.QueryExecution.QueryExecutionId);
+    expect(await resultKeys(BUCKETS.sample)).toEqual(
+      [...before, `athena-results/${first.QueryExecution.QueryExecutionId}.csv`].sort(),
+    );
+
+    const otherQuery = await athena.startQueryExecutionSync({ ...request, QueryString: "SELECT 1" });
+    expect(otherQuery.QueryExecution.Status.StateChangeReason).toMatch(
+      /^InvalidRequestException: Idempotent parameters/,
+    );
+    const afterWindow = athenaFor(BUCKETS.sample, { idempotencyWindowMillis: 0, workDir: join(scratch, "work", "w0") });
+    const once = await afterWindow.startQueryExecutionSync(request);
+    const again = await afterWindow.startQueryExecutionSync(request);
+    expect(again.QueryExecution.QueryExecutionId).not.toBe(once.QueryExecution.QueryExecutionId);
+  });
+
+  test("an empty QueryString -> FAILED", async () => {
+    const { QueryExecution } = await athena.startQueryExecutionSync({ QueryString: "  ", WorkGroup: WORKGROUP });
+    expect(QueryExecution.Status).toMatchObject({
+      State: "FAILED",
+      StateChangeReason: "InvalidRequestException: QueryString must be a non-empty string",
+    });
+  });
+
+  test("a ClientRequestToken outside 32-128 characters -> FAILED", async () => {
+    for (const token of ["x".repeat(31), "x".repeat(129)]) {
+      const { QueryExecution } = await athena.startQueryExecutionSync({
+        QueryString: "SELECT 1",
+        WorkGroup: WORKGROUP,
+        ClientRequestToken: token,
+      });
+      expect(QueryExecution.Status.State).toBe("FAILED");
+      expect(QueryExecution.Status.StateChangeReason).toContain(`32 to 128 characters long (received ${token.length})`);
+    }
+  });
+
+  test("two queries at once (a Parallel state) both succeed", async () => {
+    const [counts, summary] = await Promise.all([
+      run(athena, readQuery("accredited_facilities_by_state")),
+      run(athena, readQuery("facility_summary")),
+    ]);
+    expect(readResultRows(await resultCsv(counts))).toHaveLength(9);
+    expect(readResultRows(await resultCsv(summary))).toHaveLength(10);
+  });
+});
+
+describe("LocalAthena reads every curated object at query time", () => {
+  const facility = (id: string, state: string, accredited: boolean) =>
+    JSON.stringify({
+      facility_id: id,
+      facility_name: `Facility ${id}`,
+      location: { address: "1 Main St", city: "Austin", state, zip: "78701" },
+      employee_count: 10,
+      services: ["Primary Care"],
+      labs: [],
+      accreditations: accredited
+        ? [{ accreditation_body: "COLA", accreditation_id: `COLA-${id}`, valid_until: "2027-01-01" }]
+        : [],
+    });
+
+  test("a second file with a facility already seen counts it once; hidden objects are skipped", async () => {
+    const athena = athenaFor(BUCKETS.growing);
+    await put(BUCKETS.growing, `${DATA_PREFIXES.curated}first.jsonl`, SAMPLE);
+    const countsFor = async () =>
+      Object.fromEntries(
+        readResultRows(await resultCsv(await run(athena, readQuery("accredited_facilities_by_state")))).map((row) => [
+          row.state,
+          row.accredited_facility_count,
+        ]),
+      );
+    expect((await countsFor()).TX).toBe("1");
+
+    const second = `${[SAMPLE.split("\n")[0], facility("FAC-TX-0011", "TX", true), facility("FAC-FL-0012", "FL", false)].join("\n")}\n`;
+    await put(BUCKETS.growing, `${DATA_PREFIXES.curated}second.jsonl`, second);
+    // What Athena skips too: if read, these would fail the query as bad JSON.
+    await put(BUCKETS.growing, `${DATA_PREFIXES.curated}_SUCCESS`, "not json");
+    await put(BUCKETS.growing, `${DATA_PREFIXES.curated}.staging/third.jsonl`, "not json");
+
+    const execution = await run(athena, readQuery("accredited_facilities_by_state"));
+    expect(execution.Statistics.DataScannedInBytes).toBe(SAMPLE_BYTES + Buffer.byteLength(second));
+    expect(await countsFor()).toEqual({
+      AZ: "1",
+      CA: "1",
+      CO: "1",
+      GA: "1",
+      IL: "1",
+      MA: "1",
+      OR: "1",
+      TX: "2",
+      WA: "1",
+    });
+    // Without DISTINCT the duplicate stays: 10 + 3 rows.
+    expect(readResultRows(await resultCsv(await run(athena, readQuery("facility_summary"))))).toHaveLength(13);
+  });
+
+  test("zero curated objects -> an empty table with the right columns", async () => {
+    const athena = athenaFor(BUCKETS.empty);
+    const counts = await run(athena, readQuery("accredited_facilities_by_state"));
+    expect(await resultCsv(counts)).toBe('"state","accredited_facility_count"\n');
+    expect(counts.Statistics.DataScannedInBytes).toBe(0);
+    expect(await resultCsv(await run(athena, readQuery("facility_summary")))).toBe(
+      '"facility_id","facility_name","employee_count","number_of_services","first_accreditation_valid_until"\n',
+    );
+    expect(await resultCsv(await run(athena, readQuery("expiring_accreditations")))).toBe(
+      '"facility_id","facility_name","state","accreditation_body","accreditation_id","valid_until","days_until_expiry"\n',
+    );
+  });
+
+  test("a curated object that is not JSON Lines -> FAILED HIVE_BAD_DATA naming the object", async () => {
+    const athena = athenaFor(BUCKETS.broken);
+    await put(BUCKETS.broken, `${DATA_PREFIXES.curated}broken.jsonl`, '{"facility_id": "FAC-1",\n');
+    const execution = await run(athena, readQuery("facility_summary"));
+    expect(execution.Status.State).toBe("FAILED");
+    expect(execution.Status.StateChangeReason).toMatch(
+      new RegExp(`^HIVE_BAD_DATA: .*s3://${BUCKETS.broken}/curated/facilities/broken\\.jsonl`),
+    );
+    expect(execution.Status.AthenaError).toMatchObject({ ErrorCategory: 2, ErrorType: 1001 });
+  });
+});
+
+describe("LocalAthena errors and options", () => {
+  test("an unreachable S3 endpoint throws instead of returning FAILED", async () => {
+    const unreachable = new S3Client({
+      endpoint: "http://127.0.0.1:9",
+      region: "us-east-1",
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    });
+    const athena = athenaFor("nowhere", { s3: unreachable, workDir: join(scratch, "work", "nowhere") });
+    await expect(run(athena, readQuery("facility_summary"))).rejects.toThrow();
+    unreachable.destroy();
+  });
+
+  test("invalid options are reported together", () => {
+    expect(
+      () =>
+        new LocalAthena({
+          s3,
+          bucket: "b",
+          workgroup: "",
+          database: CATALOG.database,
+          outputLocation: "athena-results/",
+          workDir: scratch,
+          currentDate: "2026-02-30",
+        }),
+    ).toThrow(
+      'Invalid LocalAthena options:\n  - outputLocation must be s3://<bucket>/<prefix>/ (received "athena-results/")\n' +
+        "  - workgroup must not be empty\n" +
+        '  - currentDate must be a date written YYYY-MM-DD (received "2026-02-30")',
+    );
+  });
+});
+
+describe("prepareTrinoQuery: the named rewrites", () => {
+  let instance: DuckDBInstance;
+  let connection: DuckDBConnection;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(":memory:");
+    connection = await instance.connect();
+  });
+  afterAll(() => {
+    connection.closeSync();
+    instance.closeSync();
+  });
+
+  test("sql/accredited_facilities_by_state.sql runs exactly as written", async () => {
+    const query = readQuery("accredited_facilities_by_state");
+    expect(await prepareTrinoQuery(connection, query)).toEqual({ sql: query, rewrites: [], tables: ["facilities"] });
+  });
+
+  test("sql/facility_summary.sql: accreditations[1] becomes the strict subscript", async () => {
+    const prepared = await prepareTrinoQuery(connection, readQuery("facility_summary"));
+    expect(prepared.rewrites).toEqual(["strict-array-subscript"]);
+    expect(prepared.sql).toContain("__trino_subscript(accreditations, 1)");
+    expect(prepared.sql).not.toContain("accreditations[1]");
+  });
+
+  test("sql/expiring_accreditations.sql: UNNEST of rows with column aliases becomes a lateral subquery", async () => {
+    const prepared = await prepareTrinoQuery(connection, readQuery("expiring_accreditations"));
+    expect(prepared.rewrites).toEqual(["row-unnest"]);
+    expect(prepared.sql).toMatch(
+      /\(SELECT __trino_row\.\* FROM \(SELECT unnest\(f\.accreditations\) AS __trino_row\)\) AS a\(accreditation_body, accreditation_id, valid_until\)/,
+    );
+  });
+
+  test("UNNEST of a plain array with one alias is left alone", async () => {
+    const query = "SELECT s FROM facilities CROSS JOIN UNNEST(services) AS t (s)";
+    expect((await prepareTrinoQuery(connection, query)).sql).toBe(query);
+  });
+});
+
+describe("readResultRows", () => {
+  test("reads quoted values, doubled quotes, embedded commas and newlines, '' and NULL", () => {
+    const csv = '"a","b","c"\n"x ""y"", z","",\n,"line 1\nline 2","3"\n';
+    expect(readResultRows(csv)).toEqual([
+      { a: 'x "y", z', b: "", c: null },
+      { a: null, b: "line 1\nline 2", c: "3" },
+    ]);
+  });
+
+  test("a header without rows is no rows; a one-column NULL row is an empty line", () => {
+    expect(readResultRows('"state","accredited_facility_count"\n')).toEqual([]);
+    expect(readResultRows('"v"\n\n"1"\n')).toEqual([{ v: null }, { v: "1" }]);
+  });
+});

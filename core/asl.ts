@@ -1,0 +1,479 @@
+/**
+ * The state machines in state-machines/: loading, placeholder rendering and validation.
+ *
+ * Pure (node:fs and asl-validator only, no cdktf), so the orchestration module, the local runner,
+ * the tests and the pre-commit lint all render and check a definition the same way.
+ *
+ * Placeholders are strings of the form `${Name}` where Name is PascalCase (`/^[A-Z][A-Za-z0-9]*$/`).
+ * Terraform and cdktf references (`${aws_lambda_function.x.arn}`, `${TfToken[TOKEN.1]}`) do not
+ * match, so they may appear in rendered values and are never taken for placeholders.
+ * Substitution happens on the parsed JSON, never on the file's text, so a value may contain quotes,
+ * backslashes and newlines (SQL does) without breaking the document:
+ * - a string that is exactly one placeholder is replaced by the value, whatever it contains;
+ * - a placeholder inside a longer string is replaced in place (single pass: values are not scanned
+ *   again). In a `.$` field (a path or intrinsic function such as `States.Format('...')`) such a
+ *   value must be plain text or a single Terraform reference, since quotes or braces would change
+ *   the expression.
+ * Object keys are never substituted.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import aslValidator from "asl-validator";
+import { CATALOG } from "./data-layout";
+import { readQuery } from "./sql";
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+/** A parsed Amazon States Language document (JSONPath query language). */
+export type StateMachineDefinition = JsonObject;
+
+export const STATE_MACHINES_DIR = join(__dirname, "..", "state-machines");
+export const STATE_MACHINE_SUFFIX = ".asl.json";
+
+/** The workflow of DESIGN.md: ingest, analyze in parallel, notify on failure. */
+export const FACILITY_PIPELINE = "facility-pipeline";
+
+/** Every placeholder the state machines of this project may use. */
+export const PLACEHOLDER_NAMES = [
+  "AccreditedFacilitiesByStateQuery",
+  "AthenaWorkgroup",
+  "AwsRegion",
+  "DataBucket",
+  "FacilitySummaryQuery",
+  "FailureTopicArn",
+  "FilterExpiringFunctionArn",
+  "GlueDatabase",
+  "RelocateResultsFunctionArn",
+] as const;
+export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
+/** One value per placeholder: what the orchestration module passes to renderAndValidate. */
+export type PlaceholderValues = Readonly<Record<PlaceholderName, string>>;
+
+/**
+ * A realistic value for each placeholder, used to validate a definition whose real values are not
+ * known yet: at synth they are Terraform references, which are not ARNs, and asl-validator runs
+ * with its ARN checks on. The queries contain quotes and newlines on purpose.
+ */
+export const PLACEHOLDER_EXAMPLES: PlaceholderValues = {
+  AccreditedFacilitiesByStateQuery: "SELECT location.state AS state\nFROM facilities\nWHERE facility_id <> 'example'",
+  AthenaWorkgroup: "example-facility-pipeline",
+  AwsRegion: "us-east-1",
+  DataBucket: "example-facility-data",
+  FacilitySummaryQuery: "SELECT facility_id\nFROM facilities\nWHERE facility_name <> 'example'",
+  FailureTopicArn: "arn:aws:sns:us-east-1:123456789012:facility-pipeline-failures",
+  FilterExpiringFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-filter-expiring",
+  GlueDatabase: CATALOG.database,
+  RelocateResultsFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-relocate-results",
+};
+
+/** The placeholders that hold SQL, and the file in sql/ (without `.sql`) each one comes from. */
+export const QUERY_PLACEHOLDERS = {
+  AccreditedFacilitiesByStateQuery: "accredited_facilities_by_state",
+  FacilitySummaryQuery: "facility_summary",
+} as const satisfies Partial<Record<PlaceholderName, string>>;
+export type QueryPlaceholderName = keyof typeof QUERY_PLACEHOLDERS;
+
+/** The SQL text for each query placeholder, read from sql/ (the same text as the named queries). */
+export function queryPlaceholderValues(): Record<QueryPlaceholderName, string> {
+  const entries = Object.entries(QUERY_PLACEHOLDERS).map(([name, file]) => [name, readQuery(file)]);
+  return Object.fromEntries(entries) as Record<QueryPlaceholderName, string>;
+}
+
+const PLACEHOLDER = /\$\{([A-Z][A-Za-z0-9]*)\}/g;
+const WHOLE_PLACEHOLDER = /^\$\{([A-Z][A-Za-z0-9]*)\}$/;
+/** What may be inserted into a path or intrinsic function without changing its meaning. */
+const PLAIN_TEXT = /^[A-Za-z0-9._:/-]*$/;
+/** One Terraform (or cdktf token) reference; Terraform replaces it before AWS sees the text. */
+const SINGLE_REFERENCE = /^\$\{[^{}]+\}$/;
+
+export class StateMachineFileError extends Error {
+  override readonly name = "StateMachineFileError";
+}
+
+/** A placeholder problem: every one found is listed in `problems` and in the message. */
+export class PlaceholderError extends Error {
+  override readonly name = "PlaceholderError";
+  constructor(readonly problems: readonly string[]) {
+    super(`Cannot render the state machine definition:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** An invalid definition: every message from asl-validator and the project conventions. */
+export class AslValidationError extends Error {
+  override readonly name = "AslValidationError";
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid state machine definition (fix the ASL in state-machines/, then run npm run lint:asl):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+}
+
+/** The names of the files in state-machines/ (without `.asl.json`), sorted. */
+export function listStateMachines(): string[] {
+  return readdirSync(STATE_MACHINES_DIR)
+    .filter((file) => file.endsWith(STATE_MACHINE_SUFFIX))
+    .map((file) => file.slice(0, -STATE_MACHINE_SUFFIX.length))
+    .sort();
+}
+
+/** Reads `state-machines/<name>.asl.json` and returns the parsed definition, placeholders unrendered. */
+export function loadStateMachine(name: string): StateMachineDefinition {
+  const available = listStateMachines();
+  if (!available.includes(name)) {
+    throw new StateMachineFileError(
+      `Unknown state machine "${name}": expected one of ${available.join(", ")} (files in ${STATE_MACHINES_DIR})`,
+    );
+  }
+  return readStateMachineFile(join(STATE_MACHINES_DIR, `${name}${STATE_MACHINE_SUFFIX}`));
+}
+
+/** Reads and parses any ASL JSON file (the lint's entry point for staged files). */
+export function readStateMachineFile(path: string): StateMachineDefinition {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new StateMachineFileError(`Cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateMachineFileError(`${basename(path)} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(parsed)) {
+    throw new StateMachineFileError(`${basename(path)} must contain a JSON object with StartAt and States`);
+  }
+  return parsed;
+}
+
+/** Every placeholder name used in the definition's string values, sorted and unique. */
+export function placeholdersOf(definition: JsonValue): string[] {
+  const names = new Set<string>();
+  for (const { text } of stringValues(definition)) {
+    for (const match of text.matchAll(PLACEHOLDER)) names.add(match[1]);
+  }
+  return [...names].sort();
+}
+
+/**
+ * Returns a copy of the definition with every placeholder replaced by its value (the input is not
+ * modified). Throws one PlaceholderError listing every placeholder without a value, every value
+ * the definition does not use, and every value that cannot go where its placeholder stands.
+ */
+export function renderStateMachine<T extends JsonValue>(definition: T, values: Readonly<Record<string, string>>): T {
+  const problems: string[] = [];
+  const used = placeholdersOf(definition);
+  const usedAt = firstUseOfEachPlaceholder(definition);
+
+  for (const name of used) {
+    if (!Object.hasOwn(values, name)) {
+      problems.push(`no value for \${${name}} (used at ${usedAt.get(name)}): add "${name}" to the values`);
+    }
+  }
+  for (const [name, value] of Object.entries(values)) {
+    if (!used.includes(name)) {
+      problems.push(`a value is supplied for "${name}" but the definition does not use \${${name}}: remove it`);
+    }
+    if (typeof value !== "string") {
+      problems.push(`the value for "${name}" must be a string (received ${JSON.stringify(value)})`);
+    } else if (value.match(PLACEHOLDER)) {
+      problems.push(
+        `the value for "${name}" contains ${value.match(PLACEHOLDER)?.[0]}, which would read as a placeholder ` +
+          `(received ${JSON.stringify(value)}): placeholders are substituted once, pass the final value`,
+      );
+    }
+  }
+  for (const { text, path, isExpression } of stringValues(definition)) {
+    if (!isExpression || WHOLE_PLACEHOLDER.test(text)) continue;
+    for (const match of text.matchAll(PLACEHOLDER)) {
+      const value = values[match[1]];
+      if (typeof value === "string" && !PLAIN_TEXT.test(value) && !SINGLE_REFERENCE.test(value)) {
+        problems.push(
+          `\${${match[1]}} is inside the expression at ${path}, so its value must be plain text ` +
+            `(letters, digits, . _ : / -) or a single Terraform reference (received ${JSON.stringify(value)}): ` +
+            `move it to a field of its own`,
+        );
+      }
+    }
+  }
+  for (const path of keysWithPlaceholders(definition)) {
+    problems.push(`the key at ${path} contains a placeholder: placeholders are substituted in string values only`);
+  }
+  if (problems.length > 0) throw new PlaceholderError(problems);
+
+  return mapStrings(definition, (text) => {
+    const whole = WHOLE_PLACEHOLDER.exec(text);
+    if (whole) return values[whole[1]];
+    return text.replace(PLACEHOLDER, (_, name: string) => values[name]);
+  }) as T;
+}
+
+export interface AslValidationOptions {
+  /** Check JSONPath and intrinsic-function syntax. @default true */
+  readonly checkPaths?: boolean;
+  /**
+   * Check the project conventions as well (JSONPath only, machine and Task timeouts, Retry of named
+   * transient errors with jitter, Catch of States.ALL on every Task, Parallel and Map). @default true
+   */
+  readonly conventions?: boolean;
+}
+
+/**
+ * Every problem asl-validator (ARN checks on) and the project conventions find, as readable lines;
+ * empty when the definition is valid. Validates a copy: asl-validator modifies its input.
+ */
+export function aslProblems(definition: StateMachineDefinition, options: AslValidationOptions = {}): string[] {
+  const result = aslValidator(structuredClone(definition), { checkPaths: options.checkPaths ?? true, checkArn: true });
+  const problems = result.errors.map((error) => `${error["Error code"]}: ${error.Message}`);
+  if (options.conventions ?? true) problems.push(...conventionProblems(definition));
+  return problems;
+}
+
+/** Throws an AslValidationError listing every problem of aslProblems(); the input is not modified. */
+export function validateStateMachine(definition: StateMachineDefinition, options: AslValidationOptions = {}): void {
+  const problems = aslProblems(definition, options);
+  if (problems.length > 0) throw new AslValidationError(problems);
+}
+
+/**
+ * What the orchestration module calls at synth: renders the definition with the real values (often
+ * Terraform references, which asl-validator would reject as ARNs), validates a copy rendered with
+ * example values instead, and returns the definition rendered with the real values.
+ */
+export function renderAndValidate(
+  definition: StateMachineDefinition,
+  values: Readonly<Record<string, string>>,
+  exampleValues: Readonly<Record<string, string>> = PLACEHOLDER_EXAMPLES,
+  options: AslValidationOptions = {},
+): StateMachineDefinition {
+  const rendered = renderStateMachine(definition, values);
+  validateStateMachine(renderStateMachine(definition, examplesFor(definition, exampleValues)), options);
+  return rendered;
+}
+
+/** The example value of each placeholder the definition uses; throws for a placeholder without one. */
+export function examplesFor(
+  definition: StateMachineDefinition,
+  exampleValues: Readonly<Record<string, string>> = PLACEHOLDER_EXAMPLES,
+): Record<string, string> {
+  const used = placeholdersOf(definition);
+  const unknown = used.filter((name) => !Object.hasOwn(exampleValues, name));
+  if (unknown.length > 0) {
+    throw new PlaceholderError(
+      unknown.map(
+        (name) =>
+          `\${${name}} is not a known placeholder: use one of ${Object.keys(exampleValues).join(", ")}, ` +
+          `or add "${name}" to PLACEHOLDER_NAMES and PLACEHOLDER_EXAMPLES in core/asl.ts`,
+      ),
+    );
+  }
+  return Object.fromEntries(used.map((name) => [name, exampleValues[name]]));
+}
+
+/** A state found anywhere in a definition, including inside Parallel branches and Map processors. */
+export interface StateEntry {
+  readonly name: string;
+  readonly state: JsonObject;
+  /** Where the state is, e.g. `$.States.Analyze.Branches[0].States.PublishStateCounts`. */
+  readonly path: string;
+}
+
+/** Every state of the definition, depth first, in document order. */
+export function statesOf(definition: JsonValue): StateEntry[] {
+  const found: StateEntry[] = [];
+  const visit = (machine: JsonValue, path: string): void => {
+    if (!isObject(machine) || !isObject(machine.States)) return;
+    for (const [name, state] of Object.entries(machine.States)) {
+      if (!isObject(state)) continue;
+      const statePath = `${path}.States${pathSegment(name)}`;
+      found.push({ name, state, path: statePath });
+      if (Array.isArray(state.Branches)) {
+        state.Branches.forEach((branch, index) => visit(branch, `${statePath}.Branches[${index}]`));
+      }
+      for (const key of ["ItemProcessor", "Iterator"]) {
+        if (isObject(state[key])) visit(state[key], `${statePath}.${key}`);
+      }
+    }
+  };
+  visit(definition, "$");
+  return found;
+}
+
+/** The Task states of the definition with their Resource: what a local runner has to provide. */
+export function taskStatesOf(definition: JsonValue): Array<StateEntry & { readonly resource: string }> {
+  return statesOf(definition)
+    .filter(({ state }) => state.Type === "Task")
+    .map((entry) => ({ ...entry, resource: String(entry.state.Resource) }));
+}
+
+/** The context object fields the definition reads (`$$.Execution...`), for running it locally. */
+export interface ExecutionContext {
+  Execution: { Id: string; Name: string; StartTime: string; RedriveCount: number; Input?: JsonValue };
+  StateMachine: { Id: string; Name: string };
+  [other: string]: unknown;
+}
+
+/**
+ * The `$$` context of one execution of the state machine `stateMachineArn`, as Step Functions builds
+ * it, for aws-local-stepfunctions' `run(input, { context })`. The definition reads
+ * `$$.Execution.Id`, `Name`, `StartTime` and `RedriveCount`; a path that resolves to nothing fails
+ * the local execution, so pass this rather than a partial object.
+ */
+export function executionContext(
+  stateMachineArn: string,
+  executionName: string,
+  startTime: Date = new Date(),
+): ExecutionContext {
+  const match = /^(arn:[^:]+:states:[^:]*:\d*):stateMachine:([^:]+)$/.exec(stateMachineArn);
+  if (!match) {
+    throw new StateMachineFileError(
+      `"${stateMachineArn}" is not a state machine ARN: expected arn:aws:states:<region>:<account>:stateMachine:<name>`,
+    );
+  }
+  return {
+    Execution: {
+      Id: `${match[1]}:execution:${match[2]}:${executionName}`,
+      Name: executionName,
+      StartTime: startTime.toISOString(),
+      RedriveCount: 0,
+    },
+    StateMachine: { Id: stateMachineArn, Name: match[2] },
+  };
+}
+
+/** Errors that a Retry must never match: they would retry handler validation errors and failed queries. */
+const CATCH_ALL_ERRORS = new Set(["States.ALL", "States.TaskFailed"]);
+
+function conventionProblems(definition: StateMachineDefinition): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(definition.TimeoutSeconds)) {
+    problems.push(
+      "CONVENTION: the state machine has no TimeoutSeconds: set one so a stuck execution ends (and alarms) " +
+        "instead of running for up to a year",
+    );
+  }
+  if (definition.QueryLanguage === "JSONata") {
+    problems.push(
+      'CONVENTION: QueryLanguage "JSONata" at the top level: write the definition in JSONPath ' +
+        "(the local interpreter, aws-local-stepfunctions, ignores JSONata)",
+    );
+  }
+  for (const { name, state, path } of statesOf(definition)) {
+    if (state.QueryLanguage === "JSONata") {
+      problems.push(
+        `CONVENTION: state ${name} (${path}) uses JSONata: write it in JSONPath ` +
+          "(the local interpreter, aws-local-stepfunctions, ignores JSONata)",
+      );
+    }
+    if (state.Type === "Task") {
+      if (!Number.isInteger(state.TimeoutSeconds) && typeof state.TimeoutSecondsPath !== "string") {
+        problems.push(
+          `CONVENTION: Task ${name} has no TimeoutSeconds: set one a little above the integrated service's own limit`,
+        );
+      }
+      problems.push(...retryProblems(name, state.Retry));
+    }
+    if (["Task", "Parallel", "Map"].includes(String(state.Type)) && !catchesAll(state.Catch)) {
+      problems.push(
+        `CONVENTION: ${state.Type} ${name} has no Catch for States.ALL: add one (with a ResultPath, so the input ` +
+          "is kept) that leads to the failure notification, or inside a branch to a state that fails the branch",
+      );
+    }
+  }
+  return problems;
+}
+
+function retryProblems(stateName: string, retry: JsonValue | undefined): string[] {
+  if (!Array.isArray(retry) || retry.length === 0) {
+    return [
+      `CONVENTION: Task ${stateName} has no Retry: retry the integrated service's transient errors ` +
+        "(e.g. Lambda.ServiceException, Lambda.TooManyRequestsException, Athena.TooManyRequestsException)",
+    ];
+  }
+  const problems: string[] = [];
+  retry.forEach((retrier, index) => {
+    if (!isObject(retrier)) return;
+    const errors = Array.isArray(retrier.ErrorEquals) ? retrier.ErrorEquals : [];
+    const catchAll = errors.filter((error) => CATCH_ALL_ERRORS.has(String(error)));
+    if (catchAll.length > 0) {
+      problems.push(
+        `CONVENTION: Task ${stateName} Retry[${index}] matches ${catchAll.join(", ")}: retry named transient ` +
+          "errors only, so handler validation errors and failed queries fail at once",
+      );
+    }
+    if (retrier.JitterStrategy !== "FULL") {
+      problems.push(
+        `CONVENTION: Task ${stateName} Retry[${index}] has no "JitterStrategy": "FULL": add it so that ` +
+          "executions throttled together do not retry together",
+      );
+    }
+  });
+  return problems;
+}
+
+function catchesAll(catchers: JsonValue | undefined): boolean {
+  return (
+    Array.isArray(catchers) &&
+    catchers.some(
+      (catcher) =>
+        isObject(catcher) && Array.isArray(catcher.ErrorEquals) && catcher.ErrorEquals.includes("States.ALL"),
+    )
+  );
+}
+
+interface StringValue {
+  readonly text: string;
+  readonly path: string;
+  /** The value of a `.$` field: a path or an intrinsic function. */
+  readonly isExpression: boolean;
+}
+
+function* stringValues(value: JsonValue, path = "$", isExpression = false): Generator<StringValue> {
+  if (typeof value === "string") {
+    yield { text: value, path, isExpression };
+  } else if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) yield* stringValues(item, `${path}[${index}]`);
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      yield* stringValues(item, `${path}${pathSegment(key)}`, key.endsWith(".$"));
+    }
+  }
+}
+
+function keysWithPlaceholders(value: JsonValue, path = "$"): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => keysWithPlaceholders(item, `${path}[${index}]`));
+  if (!isObject(value)) return [];
+  return Object.entries(value).flatMap(([key, item]) => {
+    const keyPath = `${path}${pathSegment(key)}`;
+    return [...(key.match(PLACEHOLDER) ? [keyPath] : []), ...keysWithPlaceholders(item, keyPath)];
+  });
+}
+
+function firstUseOfEachPlaceholder(definition: JsonValue): Map<string, string> {
+  const usedAt = new Map<string, string>();
+  for (const { text, path } of stringValues(definition)) {
+    for (const match of text.matchAll(PLACEHOLDER)) {
+      if (!usedAt.has(match[1])) usedAt.set(match[1], path);
+    }
+  }
+  return usedAt;
+}
+
+function mapStrings(value: JsonValue, map: (text: string) => string): JsonValue {
+  if (typeof value === "string") return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)]));
+  }
+  return value;
+}
+
+function pathSegment(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,556 @@
+/**
+ * The local stand-in for Athena: runs the query text an Athena task sends, in DuckDB, over the
+ * curated objects in the (local) S3 bucket, and answers as `athena:startQueryExecution.sync` does.
+ *
+ * Faithful where the pipeline can tell the difference: the table `<database>.facilities` has the
+ * Glue table's columns (from core/facility-schema.ts, never inferred) and reads every object under
+ * curated/facilities/ as JSON Lines, fresh for each query; the result is written to the
+ * workgroup's output location as `<QueryExecutionId>.csv` in Athena's CSV format; a query that
+ * fails returns Status.State "FAILED" with a Trino-style reason instead of throwing. Trino's
+ * functions and syntax that DuckDB reads differently are bridged in ./duckdb-trino.ts.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve, sep } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
+import { FACILITY_COLUMNS, toDuckDbType } from "../core/facility-schema";
+import {
+  TRINO_MACROS,
+  TrinoQueryError,
+  currentDateMacro,
+  isCalendarDate,
+  prepareTrinoQuery,
+  renderTrinoValue,
+  toTrinoError,
+} from "./duckdb-trino";
+
+export interface LocalAthenaOptions {
+  /** Talks to the local S3 endpoint (s3rver) or any S3 API. */
+  readonly s3: S3Client;
+  /** The data bucket: the table reads `s3://<bucket>/curated/facilities/`. */
+  readonly bucket: string;
+  /** The only workgroup that exists locally; a query naming another one fails. */
+  readonly workgroup: string;
+  /** The Glue database holding the `facilities` table, e.g. "healthcare_facility_db". */
+  readonly database: string;
+  /** The workgroup's enforced result location, `s3://<bucket>/athena-results/`. */
+  readonly outputLocation: string;
+  /** Scratch directory for the downloaded curated objects; the only directory SQL may read. */
+  readonly workDir: string;
+  /**
+   * What `current_date` returns, YYYY-MM-DD: a fixed as-of date, or a function asked at the start
+   * of each query.
+   * @default - the UTC date when the query starts, as in Athena
+   */
+  readonly currentDate?: string | (() => string);
+  /**
+   * How long a ClientRequestToken returns the QueryExecution of its first request instead of
+   * running the query again. Athena does not publish its window.
+   * @default 900_000 (15 minutes)
+   */
+  readonly idempotencyWindowMillis?: number;
+}
+
+/** The Parameters of an `arn:aws:states:::athena:startQueryExecution.sync` task. */
+export interface StartQueryExecutionInput {
+  readonly QueryString: string;
+  readonly QueryExecutionContext?: { readonly Database?: string; readonly Catalog?: string };
+  readonly WorkGroup?: string;
+  /** 32 to 128 characters; the same token returns the same QueryExecution. */
+  readonly ClientRequestToken?: string;
+  /** Ignored: the workgroup enforces its output location, as the deployed workgroup does. */
+  readonly ResultConfiguration?: { readonly OutputLocation?: string };
+}
+
+/**
+ * Athena's QueryExecution (GetQueryExecution), as the Step Functions .sync integration returns it:
+ * timestamps are epoch milliseconds.
+ */
+export interface QueryExecution {
+  readonly QueryExecutionId: string;
+  readonly Query: string;
+  readonly StatementType: "DML";
+  readonly SubstatementType: "SELECT";
+  readonly ResultConfiguration: { readonly OutputLocation: string };
+  readonly QueryExecutionContext: { readonly Database: string; readonly Catalog: string };
+  readonly Status: {
+    readonly State: "SUCCEEDED" | "FAILED";
+    readonly SubmissionDateTime: number;
+    readonly CompletionDateTime: number;
+    readonly StateChangeReason?: string;
+    readonly AthenaError?: {
+      /** 1 system, 2 user, 3 other. */
+      readonly ErrorCategory: number;
+      /** 1000 user error, 1001 data error (Athena's error catalog). */
+      readonly ErrorType: number;
+      readonly Retryable: boolean;
+      readonly ErrorMessage: string;
+    };
+  };
+  readonly Statistics: {
+    readonly EngineExecutionTimeInMillis: number;
+    /** The sizes of the curated objects read; 0 when the query reads no table. */
+    readonly DataScannedInBytes: number;
+    readonly TotalExecutionTimeInMillis: number;
+    readonly QueryQueueTimeInMillis: number;
+    readonly ServiceProcessingTimeInMillis: number;
+    readonly ResultReuseInformation: { readonly ReusedPreviousResult: boolean };
+  };
+  readonly WorkGroup: string;
+  readonly EngineVersion: { readonly SelectedEngineVersion: string; readonly EffectiveEngineVersion: string };
+}
+
+/** A row of a query result: column name to value, null for SQL NULL. */
+export type ResultRow = Record<string, string | null>;
+
+export class LocalAthenaConfigError extends Error {
+  override readonly name = "LocalAthenaConfigError";
+}
+
+const ENGINE_VERSION = "Athena engine version 3";
+/** The catalog Athena's Glue tables live in, attached in DuckDB under this name. */
+const CATALOG_NAME = "awsdatacatalog";
+const DEFAULT_IDEMPOTENCY_WINDOW_MILLIS = 15 * 60 * 1000;
+
+interface Engine {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+}
+
+interface CuratedObject {
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+  readonly file: string;
+}
+
+interface TokenEntry {
+  readonly request: string;
+  readonly at: number;
+  readonly execution: Promise<QueryExecution>;
+}
+
+/**
+ * Athena on this machine. One DuckDB database in memory; queries run one at a time (a Parallel
+ * state's two queries queue, and QueryQueueTimeInMillis says for how long).
+ */
+export class LocalAthena {
+  private readonly output: { readonly bucket: string; readonly prefix: string };
+  private readonly workDir: string;
+  private readonly database: string;
+  private engineStarted?: Promise<Engine>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly tokens = new Map<string, TokenEntry>();
+  private downloaded = new Map<string, CuratedObject>();
+  private tableFingerprint?: string;
+  private closed = false;
+
+  constructor(private readonly options: LocalAthenaOptions) {
+    const problems: string[] = [];
+    const output = /^s3:\/\/([^/]+)\/(.*)$/.exec(options.outputLocation);
+    if (!output) problems.push(`outputLocation must be s3://<bucket>/<prefix>/ (received "${options.outputLocation}")`);
+    for (const name of ["bucket", "workgroup", "database", "workDir"] as const) {
+      if (!options[name]) problems.push(`${name} must not be empty`);
+    }
+    if (typeof options.currentDate === "string" && !isCalendarDate(options.currentDate)) {
+      problems.push(`currentDate must be a date written YYYY-MM-DD (received "${options.currentDate}")`);
+    }
+    if (problems.length > 0)
+      throw new LocalAthenaConfigError(`Invalid LocalAthena options:\n  - ${problems.join("\n  - ")}`);
+    const prefix = output![2];
+    this.output = { bucket: output![1], prefix: prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/` };
+    this.workDir = resolve(options.workDir);
+    this.database = options.database.toLowerCase();
+  }
+
+  /**
+   * Runs a query to completion and returns what the `.sync` integration returns. A query that
+   * fails (syntax, unknown column or table, unknown workgroup or database, bad data, a
+   * ClientRequestToken reused for another query) returns State "FAILED"; only infrastructure
+   * errors (S3 unreachable, the scratch directory unwritable) throw.
+   */
+  async startQueryExecutionSync(input: StartQueryExecutionInput): Promise<{ QueryExecution: QueryExecution }> {
+    if (this.closed) throw new Error("LocalAthena is closed");
+    const submitted = Date.now();
+    if (typeof input.QueryString !== "string" || input.QueryString.trim() === "") {
+      return {
+        QueryExecution: this.failed(
+          { ...input, QueryString: input.QueryString ?? "" },
+          randomUUID(),
+          submitted,
+          "InvalidRequestException: QueryString must be a non-empty string",
+        ),
+      };
+    }
+    const token = input.ClientRequestToken;
+    if (token === undefined) return { QueryExecution: await this.enqueue(input, submitted) };
+
+    if (token.length < 32 || token.length > 128) {
+      return {
+        QueryExecution: this.failed(
+          input,
+          randomUUID(),
+          submitted,
+          `InvalidRequestException: ClientRequestToken must be 32 to 128 characters long (received ${token.length})`,
+        ),
+      };
+    }
+    const request = JSON.stringify([input.QueryString, input.QueryExecutionContext?.Database, input.WorkGroup]);
+    const window = this.options.idempotencyWindowMillis ?? DEFAULT_IDEMPOTENCY_WINDOW_MILLIS;
+    for (const [known, entry] of this.tokens) {
+      if (submitted - entry.at >= window) this.tokens.delete(known);
+    }
+    const previous = this.tokens.get(token);
+    if (previous) {
+      if (previous.request !== request) {
+        return {
+          QueryExecution: this.failed(
+            input,
+            randomUUID(),
+            submitted,
+            "InvalidRequestException: Idempotent parameters do not match: the ClientRequestToken was used for another query",
+          ),
+        };
+      }
+      return { QueryExecution: structuredClone(await previous.execution) };
+    }
+    const execution = this.enqueue(input, submitted);
+    this.tokens.set(token, { request, at: submitted, execution });
+    // A request that never reached the engine (S3 unreachable) does not use up its token.
+    execution.catch(() => this.tokens.get(token)?.execution === execution && this.tokens.delete(token));
+    return { QueryExecution: structuredClone(await execution) };
+  }
+
+  /** The rows of a succeeded query, read back from its CSV in the output location. */
+  async getQueryResults(queryExecutionId: string): Promise<ResultRow[]> {
+    const object = await this.options.s3.send(
+      new GetObjectCommand({ Bucket: this.output.bucket, Key: `${this.output.prefix}${queryExecutionId}.csv` }),
+    );
+    return readResultRows(await object.Body!.transformToString("utf8"));
+  }
+
+  /** Waits for the queries under way, then releases DuckDB. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+    if (this.engineStarted) {
+      const engine = await this.engineStarted.catch(() => undefined);
+      engine?.connection.closeSync();
+      engine?.instance.closeSync();
+    }
+  }
+
+  private enqueue(input: StartQueryExecutionInput, submitted: number): Promise<QueryExecution> {
+    const run = this.queue.then(() => this.execute(input, submitted));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execute(input: StartQueryExecutionInput, submitted: number): Promise<QueryExecution> {
+    const id = randomUUID();
+    const started = Date.now();
+    const workgroup = input.WorkGroup ?? "primary";
+    if (workgroup !== this.options.workgroup) {
+      return this.failed(input, id, submitted, `InvalidRequestException: WorkGroup ${workgroup} is not found.`);
+    }
+    const database = (input.QueryExecutionContext?.Database ?? "default").toLowerCase();
+    const today = this.currentDate();
+    const engine = await this.engine();
+    const { connection } = engine;
+
+    let result: { csv: string; scanned: number };
+    try {
+      const prepared = await prepareTrinoQuery(connection, input.QueryString);
+      const tableNames = new Set([
+        `${this.database}.${CATALOG.table}`,
+        `${CATALOG_NAME}.${this.database}.${CATALOG.table}`,
+        ...(database === this.database ? [CATALOG.table] : []),
+      ]);
+      const readsTable = prepared.tables.some((table) => tableNames.has(table));
+      const scanned = readsTable ? await this.refreshTable(connection) : 0;
+      try {
+        await connection.run(`USE ${CATALOG_NAME}.${identifier(database)}`);
+      } catch {
+        throw new TrinoQueryError("SCHEMA_NOT_FOUND", `Schema '${database}' does not exist`);
+      }
+      await connection.run(currentDateMacro(today));
+      const reader = await connection.runAndReadAll(prepared.sql);
+      const types = reader.columnTypes();
+      const rows = reader.getRows().map((row) => row.map((value, i) => renderTrinoValue(value, types[i])));
+      result = { csv: formatAthenaCsv(reader.columnNames(), rows), scanned };
+    } catch (error) {
+      if (isInfrastructureError(error)) throw error;
+      return this.failed(input, id, submitted, toTrinoError(error).reason, started);
+    }
+    const engineFinished = Date.now();
+    await this.options.s3.send(
+      new PutObjectCommand({
+        Bucket: this.output.bucket,
+        Key: `${this.output.prefix}${id}.csv`,
+        Body: result.csv,
+        ContentType: "text/csv",
+      }),
+    );
+    return this.queryExecution(input, id, submitted, started, {
+      State: "SUCCEEDED",
+      engineMillis: engineFinished - started,
+      scanned: result.scanned,
+    });
+  }
+
+  private currentDate(): string {
+    const configured = this.options.currentDate;
+    const date =
+      (typeof configured === "function" ? configured() : configured) ?? new Date().toISOString().slice(0, 10);
+    if (!isCalendarDate(date)) {
+      throw new LocalAthenaConfigError(`currentDate must return a date written YYYY-MM-DD (received "${date}")`);
+    }
+    return date;
+  }
+
+  /**
+   * Makes the table match the curated objects now in S3: downloads new or changed objects (by
+   * ETag) and reloads the table when the listing changed. Returns the bytes a scan reads.
+   */
+  private async refreshTable(connection: DuckDBConnection): Promise<number> {
+    const listed = await this.listCuratedObjects();
+    const fingerprint = listed.map((o) => `${o.key}\u0000${o.etag}\u0000${o.size}`).join("\n");
+    const scanned = listed.reduce((sum, o) => sum + o.size, 0);
+    if (fingerprint === this.tableFingerprint) return scanned;
+
+    const objectsDir = join(this.workDir, "curated");
+    await mkdir(objectsDir, { recursive: true });
+    const current = new Map<string, CuratedObject>();
+    for (const object of listed) {
+      const known = this.downloaded.get(object.key);
+      if (known && known.etag === object.etag) {
+        current.set(object.key, known);
+        continue;
+      }
+      const file = join(objectsDir, localFileName(object.key));
+      const body = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: object.key }));
+      await pipeline(body.Body as Readable, createWriteStream(file));
+      current.set(object.key, { ...object, file });
+    }
+    for (const [key, object] of this.downloaded) {
+      if (!current.has(key)) await rm(object.file, { force: true });
+    }
+    this.downloaded = current;
+    this.tableFingerprint = undefined;
+
+    const table = `${CATALOG_NAME}.${identifier(this.database)}.${identifier(CATALOG.table)}`;
+    await connection.run(`CREATE OR REPLACE TABLE ${table} (${tableColumns()})`);
+    if (listed.length > 0) {
+      const files = listed.map((o) => literal(current.get(o.key)!.file)).join(", ");
+      const columns = FACILITY_COLUMNS.map((c) => `${literal(c.name)}: ${literal(toDuckDbType(c.type))}`).join(", ");
+      try {
+        await connection.run(
+          `INSERT INTO ${table} SELECT * FROM read_json([${files}], format = 'newline_delimited', ` +
+            `columns = {${columns}}, hive_partitioning = false)`,
+        );
+      } catch (error) {
+        // Name the S3 object, not the scratch file, as Athena would.
+        const message = [...current.values()].reduce(
+          (text, object) => text.replaceAll(object.file, `s3://${this.options.bucket}/${object.key}`),
+          toTrinoError(error).message,
+        );
+        throw new TrinoQueryError("HIVE_BAD_DATA", message);
+      }
+    }
+    this.tableFingerprint = fingerprint;
+    return scanned;
+  }
+
+  /**
+   * Every object under curated/facilities/, in key order, except what Athena skips as well:
+   * "folder" markers and hidden files (a path segment starting with "_" or ".", e.g. _SUCCESS).
+   */
+  private async listCuratedObjects(): Promise<Omit<CuratedObject, "file">[]> {
+    const objects: Omit<CuratedObject, "file">[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.options.s3.send(
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: DATA_PREFIXES.curated, ContinuationToken }),
+      );
+      for (const object of page.Contents ?? []) {
+        const relative = object.Key!.slice(DATA_PREFIXES.curated.length);
+        if (relative === "" || relative.endsWith("/")) continue;
+        if (relative.split("/").some((segment) => segment.startsWith("_") || segment.startsWith("."))) continue;
+        objects.push({ key: object.Key!, etag: object.ETag ?? "", size: object.Size ?? 0 });
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private engine(): Promise<Engine> {
+    this.engineStarted ??= (async () => {
+      await mkdir(this.workDir, { recursive: true });
+      const instance = await DuckDBInstance.create(":memory:");
+      const connection = await instance.connect();
+      const setup = [
+        // Athena's session time zone.
+        "SET TimeZone = 'UTC'",
+        `ATTACH ':memory:' AS ${CATALOG_NAME}`,
+        // "default" exists in every Glue catalog; with it as the context, `facilities` is unknown.
+        ...[...new Set(["default", this.database])].map((db) => `CREATE SCHEMA ${CATALOG_NAME}.${identifier(db)}`),
+        `CREATE TABLE ${CATALOG_NAME}.${identifier(this.database)}.${identifier(CATALOG.table)} (${tableColumns()})`,
+        ...TRINO_MACROS,
+        // SQL reads nothing but the downloaded objects, and nothing is fetched from the network.
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        `SET allowed_directories = [${literal(this.workDir + sep)}]`,
+        "SET enable_external_access = false",
+      ];
+      for (const statement of setup) await connection.run(statement);
+      return { instance, connection };
+    })();
+    return this.engineStarted;
+  }
+
+  private failed(
+    input: StartQueryExecutionInput,
+    id: string,
+    submitted: number,
+    reason: string,
+    started = Date.now(),
+  ): QueryExecution {
+    return this.queryExecution(input, id, submitted, started, { State: "FAILED", reason });
+  }
+
+  private queryExecution(
+    input: StartQueryExecutionInput,
+    id: string,
+    submitted: number,
+    started: number,
+    outcome: { State: "SUCCEEDED"; engineMillis: number; scanned: number } | { State: "FAILED"; reason: string },
+  ): QueryExecution {
+    const completed = Date.now();
+    const failure =
+      outcome.State === "FAILED"
+        ? {
+            StateChangeReason: outcome.reason,
+            AthenaError: {
+              ErrorCategory: 2,
+              ErrorType: outcome.reason.startsWith("HIVE_BAD_DATA") ? 1001 : 1000,
+              Retryable: false,
+              ErrorMessage: outcome.reason,
+            },
+          }
+        : {};
+    return {
+      QueryExecutionId: id,
+      Query: input.QueryString,
+      StatementType: "DML",
+      SubstatementType: "SELECT",
+      ResultConfiguration: { OutputLocation: `s3://${this.output.bucket}/${this.output.prefix}${id}.csv` },
+      QueryExecutionContext: {
+        Database: input.QueryExecutionContext?.Database ?? "default",
+        Catalog: "AwsDataCatalog",
+      },
+      Status: { State: outcome.State, SubmissionDateTime: submitted, CompletionDateTime: completed, ...failure },
+      Statistics: {
+        EngineExecutionTimeInMillis: outcome.State === "SUCCEEDED" ? outcome.engineMillis : completed - started,
+        DataScannedInBytes: outcome.State === "SUCCEEDED" ? outcome.scanned : 0,
+        TotalExecutionTimeInMillis: completed - submitted,
+        QueryQueueTimeInMillis: started - submitted,
+        ServiceProcessingTimeInMillis: outcome.State === "SUCCEEDED" ? completed - started - outcome.engineMillis : 0,
+        ResultReuseInformation: { ReusedPreviousResult: false },
+      },
+      WorkGroup: input.WorkGroup ?? "primary",
+      EngineVersion: { SelectedEngineVersion: ENGINE_VERSION, EffectiveEngineVersion: ENGINE_VERSION },
+    };
+  }
+}
+
+/**
+ * Athena's result CSV: a header line, then one line per row; every value double-quoted with
+ * embedded quotes doubled, NULL as an empty unquoted field, each line ending in "\n".
+ */
+export function formatAthenaCsv(columns: readonly string[], rows: readonly (readonly (string | null)[])[]): string {
+  const field = (value: string | null) => (value === null ? "" : `"${value.replaceAll('"', '""')}"`);
+  let csv = `${columns.map(field).join(",")}\n`;
+  for (const row of rows) csv += `${row.map(field).join(",")}\n`;
+  return csv;
+}
+
+/**
+ * Reads an Athena result CSV back into rows keyed by column name: a quoted field is its text
+ * (`""` is the empty string), an empty unquoted field is null.
+ */
+export function readResultRows(csvText: string): ResultRow[] {
+  const [columns = [], ...rows] = parseAthenaCsv(csvText);
+  return rows.map((row) => Object.fromEntries(columns.map((column, i) => [column ?? "", row[i] ?? null])));
+}
+
+function parseAthenaCsv(text: string): (string | null)[][] {
+  const records: (string | null)[][] = [];
+  let i = 0;
+  while (i < text.length) {
+    const record: (string | null)[] = [];
+    for (;;) {
+      let value: string | null;
+      if (text[i] === '"') {
+        let end = i + 1;
+        let quoted = "";
+        for (;;) {
+          const close = text.indexOf('"', end);
+          if (close === -1) throw new SyntaxError(`Unterminated quoted field at offset ${i}`);
+          quoted += text.slice(end, close);
+          if (text[close + 1] === '"') {
+            quoted += '"';
+            end = close + 2;
+          } else {
+            end = close + 1;
+            break;
+          }
+        }
+        value = quoted;
+        i = end;
+      } else {
+        let end = i;
+        while (end < text.length && text[end] !== "," && text[end] !== "\n") end++;
+        const raw = text.slice(i, end).replace(/\r$/, "");
+        value = raw === "" ? null : raw;
+        i = end;
+      }
+      record.push(value);
+      if (text[i] === ",") {
+        i++;
+        continue;
+      }
+      if (text[i] === "\r") i++;
+      if (text[i] === "\n") i++;
+      break;
+    }
+    records.push(record);
+  }
+  return records;
+}
+
+function tableColumns(): string {
+  return FACILITY_COLUMNS.map((column) => `${identifier(column.name)} ${toDuckDbType(column.type)}`).join(", ");
+}
+
+const identifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** A scratch file name per key; the compression suffix stays so DuckDB decompresses as Athena does. */
+function localFileName(key: string): string {
+  const compression = /\.(gz|zst)$/i.exec(key)?.[0].toLowerCase() ?? "";
+  return `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.jsonl${compression}`;
+}
+
+/** Errors from S3 or the file system, as opposed to DuckDB's errors about the query or data. */
+function isInfrastructureError(error: unknown): boolean {
+  if (error instanceof TrinoQueryError || typeof error !== "object" || error === null) return false;
+  const metadata = (error as { $metadata?: unknown }).$metadata;
+  const code = (error as { code?: unknown }).code;
+  return metadata !== undefined || (typeof code === "string" && /^E[A-Z]+$/.test(code));
+}

@@ -1,0 +1,442 @@
+/**
+ * The local pipeline: the real workflow on one machine, with no AWS account.
+ *
+ * An S3 endpoint (s3rver) holds the bucket; the state machine from state-machines/ is rendered
+ * by the same code the orchestration module uses and run by aws-local-stepfunctions; Lambda
+ * states call the handler code that ships to AWS; Athena states run the same SQL in DuckDB; SNS
+ * states append to an outbox file. Same inputs, same outputs, same object keys as in AWS.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { StateMachine } from "aws-local-stepfunctions";
+import {
+  executionContext,
+  loadStateMachine,
+  queryPlaceholderValues,
+  renderStateMachine,
+  taskStatesOf,
+  type StateMachineDefinition,
+} from "../core/asl";
+import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
+import { LocalAthena } from "./athena";
+import { startS3Endpoint, type S3Endpoint } from "./s3-endpoint";
+
+/** The names the local stand-ins use where AWS would have real ARNs. */
+export const LOCAL_AWS = {
+  region: "us-east-1",
+  accountId: "000000000000",
+  bucket: "local-facility-data",
+  workgroup: "local-facility-pipeline",
+  stateMachineName: "local-facility-pipeline",
+  topicName: "local-facility-pipeline-failures",
+} as const;
+
+const arn = (service: string, resource: string) =>
+  `arn:aws:${service}:${LOCAL_AWS.region}:${LOCAL_AWS.accountId}:${resource}`;
+const STATE_MACHINE_ARN = arn("states", `stateMachine:${LOCAL_AWS.stateMachineName}`);
+const TOPIC_ARN = arn("sns", LOCAL_AWS.topicName);
+const FUNCTION_ARNS = {
+  "filter-expiring": arn("lambda", "function:local-filter-expiring"),
+  "relocate-results": arn("lambda", "function:local-relocate-results"),
+} as const;
+
+/** Make a state throw an error, to see retries and the failure path without AWS. */
+export interface FaultInjection {
+  /** State name, e.g. "CountAccreditedByState". */
+  readonly state: string;
+  /** Error name, e.g. "Athena.TooManyRequestsException"; "FAILED" on an Athena state makes the query fail. */
+  readonly error: string;
+  /** How many times; Infinity for always. */
+  readonly times: number;
+}
+
+export interface LocalPipelineOptions {
+  /** Where the bucket's objects live between runs. @default - a fresh temporary directory, removed on stop */
+  readonly stateDir?: string;
+  /** The as-of date (YYYY-MM-DD) passed as the execution's start date. @default - today, UTC */
+  readonly asOf?: string;
+  /** Expiry window in months. @default 6 */
+  readonly windowMonths?: number;
+  /** @default [] */
+  readonly injections?: readonly FaultInjection[];
+  /** Retry waits in milliseconds instead of the definition's seconds. @default 50 */
+  readonly retryIntervalMs?: number;
+  /** Receives log lines meant for a person (stderr in the CLI). @default - discarded */
+  readonly log?: (line: string) => void;
+}
+
+/** What an SNS state published. */
+export interface Notification {
+  readonly topic: string;
+  readonly subject: string;
+  readonly message: string;
+}
+
+export interface IngestCounts {
+  readonly records: number;
+  readonly valid: number;
+  readonly rejected: number;
+  readonly expiring: number;
+  readonly expired: number;
+}
+
+/** One execution of the state machine for one uploaded object. */
+export interface ExecutionResult {
+  readonly source: string;
+  readonly executionName: string;
+  readonly executionArn: string;
+  readonly status: "SUCCEEDED" | "FAILED";
+  /** The filter-expiring result, when ingest ran. */
+  readonly ingest: (IngestCounts & Record<string, unknown>) | null;
+  readonly error: { readonly error: string; readonly cause: string } | null;
+  /** The execution's output, when it succeeded. */
+  readonly output: unknown;
+  readonly notifications: readonly Notification[];
+  /** Milliseconds spent in each state (retries included), from the execution history. */
+  readonly stateDurationsMs: Readonly<Record<string, number>>;
+  readonly retries: number;
+  readonly durationMs: number;
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+export class LocalPipeline {
+  private readonly injectionsLeft = new Map<string, number>();
+
+  private constructor(
+    readonly options: LocalPipelineOptions,
+    readonly stateDir: string,
+    private readonly ownsStateDir: boolean,
+    private readonly endpoint: S3Endpoint,
+    readonly s3: S3Client,
+    private readonly athena: LocalAthena,
+    private readonly handlers: Record<keyof typeof FUNCTION_ARNS, Handler>,
+    private readonly definition: StateMachineDefinition,
+  ) {
+    for (const injection of options.injections ?? []) this.injectionsLeft.set(injection.state, injection.times);
+  }
+
+  /** Starts the S3 endpoint and prepares the workflow. Call stop() when done. */
+  static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+    const ownsStateDir = options.stateDir === undefined;
+    const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "facility-pipeline-"));
+    mkdirSync(join(stateDir, "s3"), { recursive: true });
+    mkdirSync(join(stateDir, "outbox"), { recursive: true });
+    const endpoint = await startS3Endpoint({ directory: join(stateDir, "s3"), buckets: [LOCAL_AWS.bucket] });
+
+    // The handlers are configured only through the environment, exactly as in AWS.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_S3: endpoint.endpoint,
+      AWS_S3_FORCE_PATH_STYLE: "true",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+      AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+      DATA_BUCKET: LOCAL_AWS.bucket,
+      EXPIRY_WINDOW_MONTHS: String(options.windowMonths ?? 6),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+    });
+    const s3 = new S3Client({
+      endpoint: endpoint.endpoint,
+      forcePathStyle: true,
+      region: LOCAL_AWS.region,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    });
+    const athena = new LocalAthena({
+      s3,
+      bucket: LOCAL_AWS.bucket,
+      workgroup: LOCAL_AWS.workgroup,
+      database: CATALOG.database,
+      outputLocation: `s3://${LOCAL_AWS.bucket}/${DATA_PREFIXES.athenaResults}`,
+      workDir: join(stateDir, "athena"),
+    });
+    // Imported after the environment is set: the handlers' loggers read it when they load.
+    const handlers = {
+      "filter-expiring": (await import("../lambdas/filter-expiring/handler")).handler as Handler,
+      "relocate-results": (await import("../lambdas/relocate-results/handler")).handler as Handler,
+    };
+    const definition = renderStateMachine(loadStateMachine("facility-pipeline"), {
+      FilterExpiringFunctionArn: FUNCTION_ARNS["filter-expiring"],
+      RelocateResultsFunctionArn: FUNCTION_ARNS["relocate-results"],
+      AthenaWorkgroup: LOCAL_AWS.workgroup,
+      GlueDatabase: CATALOG.database,
+      FailureTopicArn: TOPIC_ARN,
+      DataBucket: LOCAL_AWS.bucket,
+      AwsRegion: LOCAL_AWS.region,
+      ...queryPlaceholderValues(),
+    });
+    return new LocalPipeline(options, stateDir, ownsStateDir, endpoint, s3, athena, handlers, definition);
+  }
+
+  get bucket(): string {
+    return LOCAL_AWS.bucket;
+  }
+
+  /** Uploads a local file to raw/<file name> and returns the key. */
+  async upload(file: string, key = `${DATA_PREFIXES.raw}${basename(file)}`): Promise<string> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: LOCAL_AWS.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentLength: statSync(file).size,
+      }),
+    );
+    return key;
+  }
+
+  /** Uploads a file and runs one execution for it, like an upload in AWS. */
+  async processFile(file: string): Promise<ExecutionResult> {
+    return this.runExecution(await this.upload(file));
+  }
+
+  /**
+   * Runs the state machine for an object already under raw/, with the input EventBridge sends
+   * for an S3 "Object Created" event. The execution name derives from the key and the object's
+   * ETag, so processing the same object again rewrites the same outputs.
+   */
+  async runExecution(key: string): Promise<ExecutionResult> {
+    const head = await this.s3.send(new HeadObjectCommand({ Bucket: LOCAL_AWS.bucket, Key: key }));
+    const etag = (head.ETag ?? "").replaceAll('"', "");
+    const startTime = this.options.asOf ? `${this.options.asOf}T00:00:00.000Z` : new Date().toISOString();
+    const executionName = `${key.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-${createHash("sha256").update(`${key}@${etag}`).digest("hex").slice(0, 16)}`;
+    const executionArn = executionContext(STATE_MACHINE_ARN, executionName).Execution.Id;
+    const event = objectCreatedEvent(key, head.ContentLength ?? 0, etag, startTime);
+
+    const notifications: Notification[] = [];
+    let ingest: ExecutionResult["ingest"] = null;
+    const invoke = (fn: keyof typeof FUNCTION_ARNS, stateName: string) => async (input: unknown) => {
+      this.injectFault(stateName);
+      const payload = this.pinStartTime((input as { Payload: Record<string, unknown> }).Payload, startTime);
+      try {
+        const result = await this.handlers[fn](payload, lambdaContext(fn));
+        if (fn === "filter-expiring") ingest = result as ExecutionResult["ingest"];
+        return { StatusCode: 200, ExecutedVersion: "$LATEST", Payload: result };
+      } catch (error) {
+        throw lambdaFunctionError(error);
+      }
+    };
+    const query = (stateName: string) => async (input: unknown) => {
+      const injected = this.injectFault(stateName, ["FAILED"]);
+      // An injected failure runs a query that fails in the engine, without the request token:
+      // a later real attempt with that token must not be taken for a replay of it.
+      const request = input as Parameters<LocalAthena["startQueryExecutionSync"]>[0];
+      const { QueryExecution } = await this.athena.startQueryExecutionSync(
+        injected === "FAILED"
+          ? { ...request, ClientRequestToken: undefined, QueryString: "SELECT injected_failure FROM facilities" }
+          : request,
+      );
+      if (QueryExecution.Status?.State !== "SUCCEEDED") {
+        throw namedError("States.TaskFailed", JSON.stringify({ QueryExecution }));
+      }
+      return { QueryExecution };
+    };
+    const publish = (stateName: string) => async (input: unknown) => {
+      this.injectFault(stateName);
+      const { TopicArn, Subject, Message } = input as { TopicArn: string; Subject?: string; Message: string };
+      const notification = { topic: TopicArn, subject: Subject ?? "", message: Message };
+      notifications.push(notification);
+      appendFileSync(join(this.stateDir, "outbox", "notifications.jsonl"), `${JSON.stringify(notification)}\n`);
+      this.log(`SNS ${TopicArn}\n  Subject: ${notification.subject}\n  ${Message.replaceAll("\n", "\n  ")}`);
+      return { MessageId: randomUUID() };
+    };
+
+    const taskStates = taskStatesOf(this.definition);
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const { name: stateName, resource, state } of taskStates) {
+      const functionName = (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName;
+      if (resource.startsWith("arn:aws:states:::lambda:invoke")) {
+        const fn = functionName === FUNCTION_ARNS["filter-expiring"] ? "filter-expiring" : "relocate-results";
+        handlers[stateName] = invoke(fn, stateName);
+      } else if (resource.startsWith("arn:aws:states:::athena:startQueryExecution")) {
+        handlers[stateName] = query(stateName);
+      } else if (resource.startsWith("arn:aws:states:::sns:publish")) {
+        handlers[stateName] = publish(stateName);
+      } else {
+        throw new Error(`The local runner has no stand-in for ${resource} (state ${stateName})`);
+      }
+    }
+
+    const machine = new StateMachine(this.definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    const started = Date.now();
+    const execution = machine.run(event as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        retryIntervalOverrides: Object.fromEntries(
+          taskStates.map(({ name }) => [name, this.options.retryIntervalMs ?? 50]),
+        ),
+      },
+      context: executionContext(STATE_MACHINE_ARN, executionName, new Date(startTime)) as never,
+    });
+    const timings = collectTimings(execution.eventLogs);
+    let status: ExecutionResult["status"] = "SUCCEEDED";
+    let output: unknown = null;
+    let error: ExecutionResult["error"] = null;
+    try {
+      output = await execution.result;
+    } catch (caught) {
+      status = "FAILED";
+      const cause = (caught as { cause?: { name?: string; message?: string } }).cause;
+      error = { error: cause?.name ?? (caught as Error).name, cause: cause?.message ?? (caught as Error).message };
+    }
+    const { durations, retries } = await timings;
+    return {
+      source: key,
+      executionName,
+      executionArn,
+      status,
+      ingest,
+      error,
+      output,
+      notifications,
+      stateDurationsMs: durations,
+      retries,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  /** The text of an object in the bucket. */
+  async readObject(key: string): Promise<string> {
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: LOCAL_AWS.bucket, Key: key }));
+    return object.Body!.transformToString("utf8");
+  }
+
+  /** Every key in the bucket under a prefix, sorted. */
+  async listKeys(prefix = ""): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: LOCAL_AWS.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys.sort();
+  }
+
+  /** The path of the directory that holds the bucket's objects and the outbox. */
+  get outboxFile(): string {
+    return join(this.stateDir, "outbox", "notifications.jsonl");
+  }
+
+  async stop(): Promise<void> {
+    await this.athena.close();
+    this.s3.destroy();
+    await this.endpoint.stop();
+    if (this.ownsStateDir) rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  /**
+   * aws-local-stepfunctions always sets $$.Execution.StartTime to the real clock, so a pinned
+   * as-of date is applied where the definition passes the start time to a handler.
+   */
+  private pinStartTime(payload: Record<string, unknown>, startTime: string): Record<string, unknown> {
+    if (!this.options.asOf) return payload;
+    const pinned = { ...payload };
+    if ("asOf" in pinned) pinned.asOf = startTime;
+    if ("executionStartTime" in pinned) pinned.executionStartTime = startTime;
+    return pinned;
+  }
+
+  private injectFault(stateName: string, passThrough: readonly string[] = []): string | undefined {
+    const left = this.injectionsLeft.get(stateName);
+    if (left === undefined || left <= 0) return undefined;
+    this.injectionsLeft.set(stateName, left - 1);
+    const injection = this.options.injections!.find((candidate) => candidate.state === stateName)!;
+    this.log(`Injected ${injection.error} into ${stateName}`);
+    if (passThrough.includes(injection.error)) return injection.error;
+    throw namedError(injection.error, `Injected by --inject ${stateName}=${injection.error}`);
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}
+
+/** The input EventBridge delivers for an S3 "Object Created" event. */
+export function objectCreatedEvent(key: string, size: number, etag: string, time: string): Record<string, unknown> {
+  return {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "Object Created",
+    source: "aws.s3",
+    account: LOCAL_AWS.accountId,
+    time: time.replace(/\.\d{3}Z$/, "Z"),
+    region: LOCAL_AWS.region,
+    resources: [`arn:aws:s3:::${LOCAL_AWS.bucket}`],
+    detail: {
+      version: "0",
+      bucket: { name: LOCAL_AWS.bucket },
+      object: { key, size, etag, sequencer: Date.now().toString(16).toUpperCase().padStart(18, "0") },
+      "request-id": randomUUID(),
+      requester: LOCAL_AWS.accountId,
+      "source-ip-address": "127.0.0.1",
+      reason: "PutObject",
+    },
+  };
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** A handler's exception as Step Functions reports a Lambda function error: name and JSON cause. */
+function lambdaFunctionError(error: unknown): Error {
+  const caught = error instanceof Error ? error : new Error(String(error));
+  return namedError(
+    caught.name,
+    JSON.stringify({ errorType: caught.name, errorMessage: caught.message, trace: (caught.stack ?? "").split("\n") }),
+  );
+}
+
+function lambdaContext(fn: string): Record<string, unknown> {
+  return {
+    functionName: `local-${fn}`,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: FUNCTION_ARNS[fn as keyof typeof FUNCTION_ARNS],
+    memoryLimitInMB: "1024",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/local-${fn}`,
+    logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 300_000,
+  };
+}
+
+/** The execution history events this runner reads (aws-local-stepfunctions does not export the type). */
+type HistoryEvent = { type: string; timestamp: number; state?: { name: string } };
+
+async function collectTimings(
+  events: AsyncGenerator<unknown>,
+): Promise<{ durations: Record<string, number>; retries: number }> {
+  const durations: Record<string, number> = {};
+  const entered = new Map<string, number>();
+  let retries = 0;
+  for await (const item of events) {
+    const event = item as HistoryEvent;
+    if (!event.state) continue;
+    const name = event.state.name;
+    if (event.type === "StateEntered") entered.set(name, event.timestamp);
+    if (event.type === "StateRetried") retries += 1;
+    if ((event.type === "StateExited" || event.type === "StateFailed") && entered.has(name)) {
+      durations[name] = (durations[name] ?? 0) + event.timestamp - entered.get(name)!;
+      entered.delete(name);
+    }
+  }
+  return { durations, retries };
+}

@@ -1,0 +1,291 @@
+/**
+ * The workflow: the Step Functions state machine from state-machines/facility-pipeline.asl.json,
+ * the EventBridge rule that starts it for every upload to raw/, and the alarms that page someone.
+ */
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { Construct } from "constructs";
+import { loadStateMachine, queryPlaceholderValues, renderAndValidate, type PlaceholderValues } from "../core/asl";
+import { DATA_PREFIXES } from "../core/data-layout";
+import type { Catalog } from "./catalog";
+import type { Compute } from "./compute";
+import { ServiceRole } from "./iam";
+import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
+import type { FailureTopic } from "./notifications";
+import { policyDocument, renderPolicy, type PolicyStatement } from "./policy-document";
+import type { Storage } from "./storage";
+
+export interface OrchestrationProps {
+  readonly namePrefix: string;
+  readonly storage: Storage;
+  readonly catalog: Catalog;
+  readonly compute: Compute;
+  readonly failureTopic: FailureTopic;
+  /** The AWS account, region and partition the stack deploys to. */
+  readonly accountId: string;
+  readonly region: string;
+  readonly partition: string;
+  /** @default 90 */
+  readonly logRetentionDays?: number;
+  /** @default - no permissions boundary */
+  readonly permissionsBoundary?: string;
+  /** @default "/" */
+  readonly rolePath?: string;
+}
+
+/** The state machine file under state-machines/. */
+export const STATE_MACHINE_FILE = "facility-pipeline";
+
+export class Orchestration extends Construct {
+  readonly stateMachine: SfnStateMachine;
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly stateMachineRole: ServiceRole;
+  readonly rule: CloudwatchEventRule;
+  readonly triggerRole: ServiceRole;
+  readonly deadLetterQueue: SqsQueue;
+  readonly alarms: readonly CloudwatchMetricAlarm[];
+
+  constructor(scope: Construct, id: string, props: OrchestrationProps) {
+    super(scope, id);
+    const { storage, catalog, compute, failureTopic } = props;
+    this.stateMachineName = `${props.namePrefix}-facility-pipeline`;
+    const stateMachineArn = `arn:${props.partition}:states:${props.region}:${props.accountId}:stateMachine:${this.stateMachineName}`;
+    const glueArn = (resource: string) => `arn:${props.partition}:glue:${props.region}:${props.accountId}:${resource}`;
+    const functions = [compute.filterExpiring, compute.relocateResults];
+
+    const logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: `/aws/vendedlogs/states/${this.stateMachineName}`,
+      retentionInDays: props.logRetentionDays ?? 90,
+    });
+
+    const kmsForData: PolicyStatement[] = storage.kmsKeyArn
+      ? [
+          {
+            Sid: "UseBucketKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: storage.kmsKeyArn,
+          },
+        ]
+      : [];
+    this.stateMachineRole = new ServiceRole(this, "role", {
+      name: `${this.stateMachineName}-sfn`,
+      description: `Runs the ${this.stateMachineName} state machine`,
+      servicePrincipal: "states.amazonaws.com",
+      permissionsBoundary: props.permissionsBoundary,
+      path: props.rolePath,
+      trustConditions: {
+        StringEquals: { "aws:SourceAccount": props.accountId },
+        ArnLike: { "aws:SourceArn": stateMachineArn },
+      },
+      permissions: [
+        {
+          Sid: "InvokePipelineFunctions",
+          Effect: "Allow",
+          Action: P.lambdaInvoke.actions,
+          Resource: functions.map((fn) => fn.functionArn),
+        },
+        {
+          Sid: "RunQueriesInWorkgroup",
+          Effect: "Allow",
+          Action: P.athenaQuery.actions,
+          Resource: catalog.workgroup.arn,
+        },
+        {
+          Sid: "ReadFacilityTable",
+          Effect: "Allow",
+          Action: P.athenaCatalogRead.actions,
+          Resource: [
+            glueArn("catalog"),
+            glueArn(`database/${catalog.databaseName}`),
+            glueArn(`table/${catalog.databaseName}/${catalog.tableName}`),
+          ],
+        },
+        {
+          Sid: "ReadCuratedRecords",
+          Effect: "Allow",
+          Action: P.athenaDataRead.actions,
+          Resource: storage.objectArns("curated"),
+        },
+        {
+          Sid: "ListQueriedPrefixes",
+          Effect: "Allow",
+          Action: P.athenaBucketList.actions,
+          Resource: storage.bucketArn,
+        },
+        {
+          Sid: "WriteQueryResults",
+          Effect: "Allow",
+          Action: P.athenaResultsWrite.actions,
+          Resource: [storage.bucketArn, storage.objectArns("athenaResults")],
+        },
+        ...kmsForData,
+        { Sid: "NotifyFailures", Effect: "Allow", Action: P.snsPublish.actions, Resource: failureTopic.topicArn },
+        {
+          Sid: "EncryptNotifications",
+          Effect: "Allow",
+          Action: P.snsEncryptedPublish.actions,
+          Resource: failureTopic.keyArn,
+        },
+        { Sid: "DeliverExecutionLogs", Effect: "Allow", Action: P.logDelivery.actions, Resource: "*" },
+        { Sid: "WriteTraces", Effect: "Allow", Action: P.xrayTracing.actions, Resource: "*" },
+      ],
+    });
+
+    const placeholders: PlaceholderValues = {
+      FilterExpiringFunctionArn: compute.filterExpiring.functionArn,
+      RelocateResultsFunctionArn: compute.relocateResults.functionArn,
+      AthenaWorkgroup: catalog.workgroupName,
+      GlueDatabase: catalog.databaseName,
+      FailureTopicArn: failureTopic.topicArn,
+      DataBucket: storage.bucketName,
+      AwsRegion: props.region,
+      ...queryPlaceholderValues(),
+    };
+    const definition = renderAndValidate(loadStateMachine(STATE_MACHINE_FILE), placeholders);
+
+    this.stateMachine = new SfnStateMachine(this, "state-machine", {
+      name: this.stateMachineName,
+      type: "STANDARD",
+      roleArn: this.stateMachineRole.roleArn,
+      definition: JSON.stringify(definition),
+      loggingConfiguration: { logDestination: `${logGroup.arn}:*`, includeExecutionData: true, level: "ERROR" },
+      tracingConfiguration: { enabled: true },
+    });
+    this.stateMachineArn = this.stateMachine.arn;
+
+    // The trigger: every object created under raw/ starts one execution.
+    this.deadLetterQueue = new SqsQueue(this, "trigger-dlq", {
+      name: `${props.namePrefix}-facility-uploads-dlq`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: 14 * 24 * 3600,
+    });
+    this.rule = new CloudwatchEventRule(this, "upload-rule", {
+      name: `${props.namePrefix}-facility-uploads`,
+      description: `Starts ${this.stateMachineName} for every object created under ${DATA_PREFIXES.raw}`,
+      eventPattern: JSON.stringify({
+        source: ["aws.s3"],
+        "detail-type": ["Object Created"],
+        detail: { bucket: { name: [storage.bucketName] }, object: { key: [{ prefix: DATA_PREFIXES.raw }] } },
+      }),
+    });
+    new SqsQueuePolicy(this, "trigger-dlq-policy", {
+      queueUrl: this.deadLetterQueue.url,
+      policy: renderPolicy(
+        policyDocument(
+          {
+            Sid: "UploadRuleDeadLetters",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: this.deadLetterQueue.arn,
+            Condition: { ArnEquals: { "aws:SourceArn": this.rule.arn } },
+          },
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "sqs:*",
+            Resource: this.deadLetterQueue.arn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ),
+      ),
+    });
+    this.triggerRole = new ServiceRole(this, "trigger-role", {
+      name: `${props.namePrefix}-facility-uploads-events`,
+      description: `Lets EventBridge start ${this.stateMachineName}`,
+      servicePrincipal: "events.amazonaws.com",
+      permissionsBoundary: props.permissionsBoundary,
+      path: props.rolePath,
+      trustConditions: {
+        StringEquals: { "aws:SourceAccount": props.accountId },
+        ArnEquals: { "aws:SourceArn": this.rule.arn },
+      },
+      permissions: [
+        { Sid: "StartPipeline", Effect: "Allow", Action: P.startExecution.actions, Resource: this.stateMachine.arn },
+      ],
+    });
+    new CloudwatchEventTarget(this, "upload-target", {
+      rule: this.rule.name,
+      targetId: "facility-pipeline",
+      arn: this.stateMachine.arn,
+      roleArn: this.triggerRole.roleArn,
+      // EventBridge retries for up to 24 hours, then parks the event in the queue for a replay.
+      retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
+      deadLetterConfig: { arn: this.deadLetterQueue.arn },
+    });
+
+    this.alarms = this.createAlarms(props, functions);
+  }
+
+  private createAlarms(props: OrchestrationProps, functions: Compute["filterExpiring"][]): CloudwatchMetricAlarm[] {
+    const alarm = (
+      id: string,
+      description: string,
+      metric: { namespace: string; metricName: string; dimensions: Record<string, string>; statistic?: string },
+    ) =>
+      new CloudwatchMetricAlarm(this, `alarm-${id}`, {
+        alarmName: `${props.namePrefix}-${id}`,
+        alarmDescription: description,
+        namespace: metric.namespace,
+        metricName: metric.metricName,
+        dimensions: metric.dimensions,
+        statistic: metric.statistic ?? "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [props.failureTopic.topicArn],
+        okActions: [props.failureTopic.topicArn],
+      });
+
+    const stateMachine = { StateMachineArn: this.stateMachine.arn };
+    return [
+      alarm("executions-failed", "A facility pipeline execution failed", {
+        namespace: "AWS/States",
+        metricName: "ExecutionsFailed",
+        dimensions: stateMachine,
+      }),
+      alarm("executions-timed-out", "A facility pipeline execution timed out", {
+        namespace: "AWS/States",
+        metricName: "ExecutionsTimedOut",
+        dimensions: stateMachine,
+      }),
+      alarm("executions-aborted", "A facility pipeline execution was aborted", {
+        namespace: "AWS/States",
+        metricName: "ExecutionsAborted",
+        dimensions: stateMachine,
+      }),
+      ...functions.flatMap((fn) => {
+        const name = fn.handlerName;
+        const dimensions = { FunctionName: fn.functionName };
+        return [
+          alarm(`${name}-errors`, `Lambda ${name} raised errors`, {
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions,
+          }),
+          alarm(`${name}-throttles`, `Lambda ${name} was throttled`, {
+            namespace: "AWS/Lambda",
+            metricName: "Throttles",
+            dimensions,
+          }),
+        ];
+      }),
+      alarm("upload-events-dead-lettered", "Upload events could not start the pipeline: replay them", {
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: this.deadLetterQueue.name },
+        statistic: "Maximum",
+      }),
+    ];
+  }
+}
