@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-// Runs the local pipeline CLI (local/cli.ts) through tsx, so no build step is needed.
+// The facility-pipeline CLI, run through tsx so no build step is needed.
+//   facility-pipeline [FILES...] [options]          run the pipeline locally (local/cli.ts)
+//   facility-pipeline replay|status|query|notify-test  operate a deployment (operations/cli.ts)
 "use strict";
 require("tsx/cjs");
 require("tsx/esm/api").register();
-require("../local/cli.ts")
-  .main(process.argv.slice(2))
+
+const OPERATIONS = new Set(["replay", "status", "query", "notify-test"]);
+const argv = process.argv.slice(2);
+const entry = OPERATIONS.has(argv[0]) ? "../operations/cli.ts" : "../local/cli.ts";
+require(entry)
+  .main(argv)
   .then(
     (code) => (process.exitCode = code),
     (error) => {
