@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface S3EndpointOptions {
@@ -36,6 +37,7 @@ export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3R
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  readonly httpServer?: Server;
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 
@@ -59,7 +61,10 @@ export async function startS3Endpoint(options: S3EndpointOptions): Promise<S3End
     port,
     directory,
     async stop() {
-      await server.close();
+      // Clients keep idle connections open for seconds; close() would wait for each of them.
+      const closed = server.close();
+      server.httpServer?.closeAllConnections();
+      await closed;
       if (ownsDirectory) rmSync(directory, { recursive: true, force: true });
     },
   };
