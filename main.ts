@@ -4,7 +4,7 @@
  *   FACILITY_PIPELINE_ENV=prod npm run synth   ->  cdktf.out/stacks/facility-pipeline-prod/
  */
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { App, LocalBackend, TerraformStack } from "cdktf";
+import { App, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DEFAULT_ENVIRONMENT, loadConfig } from "./config/load";
 import type { FacilityPipelineConfig } from "./config/schema";
@@ -16,8 +16,20 @@ export class FacilityPipelineStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, config: FacilityPipelineConfig) {
     super(scope, id);
-    // Relative to cdktf.out/stacks/<stack>/, so the synthesized JSON is the same on every machine.
-    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    if (config.backend.type === "s3") {
+      new S3Backend(this, {
+        bucket: config.backend.bucket,
+        key: config.backend.key,
+        region: config.backend.region,
+        encrypt: true,
+        kmsKeyId: config.backend.kmsKeyId,
+      });
+      // S3-native state locking (Terraform >= 1.10), no DynamoDB table; cdktf 0.21 has no prop for it.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    } else {
+      // Relative to cdktf.out/stacks/<stack>/, so the synthesized JSON is the same on every machine.
+      new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    }
     new AwsProvider(this, "aws", {
       region: config.region,
       defaultTags: [{ tags: { ...config.tags, "managed-by": "cdktf", "name-prefix": config.namePrefix } }],
@@ -25,6 +37,11 @@ export class FacilityPipelineStack extends TerraformStack {
     this.pipeline = new FacilityPipeline(this, "pipeline", {
       namePrefix: config.namePrefix,
       bucketName: config.bucketName,
+      existingBucketName: config.existingBucketName,
+      kmsKeyArn: config.kmsKeyArn,
+      existingTopicArn: config.existingTopicArn,
+      permissionsBoundary: config.permissionsBoundary,
+      rolePath: config.rolePath,
       alertEmails: config.alertEmails,
       expiryWindowMonths: config.expiryWindowMonths,
       logRetentionDays: config.logRetentionDays,
@@ -50,7 +67,7 @@ if (require.main === module) {
   try {
     buildApp(environment, app).synth();
   } catch (error) {
-    if (error instanceof Error && error.name === "ConfigError") {
+    if (error instanceof Error && (error.name === "ConfigError" || error.name === "FacilityPipelinePropsError")) {
       console.error(error.message);
       process.exit(1);
     }

@@ -11,14 +11,12 @@ describe("config validation", () => {
     expect(parseConfig(valid)).toEqual({
       namePrefix: "hfap-dev",
       region: "us-east-1",
-      bucketName: "hfap-dev-facility-data",
       alertEmails: [],
       expiryWindowMonths: 6,
       logRetentionDays: 90,
-      athenaResultsExpirationDays: 30,
-      noncurrentVersionExpirationDays: 90,
       athenaBytesScannedCutoff: 1024 ** 3,
       functions: {},
+      backend: { type: "local" },
       tags: {},
     });
   });

@@ -40,6 +40,47 @@ export const configSchema = z.strictObject({
     .string()
     .regex(bucketNamePattern, "a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
     .optional(),
+  /** Use this existing bucket instead of creating one (README: Bring your own). */
+  existingBucketName: z
+    .string()
+    .regex(bucketNamePattern, "a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
+    .optional(),
+  /** An existing KMS key for the bucket, Athena results, topic, queue and logs. */
+  kmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:/, "a KMS key ARN (arn:aws:kms:...)")
+    .optional(),
+  /** Publish failures and alarms to this existing SNS topic instead of creating one. */
+  existingTopicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:/, "an SNS topic ARN (arn:aws:sns:...)")
+    .optional(),
+  /** Permissions boundary policy ARN for every IAM role. */
+  permissionsBoundary: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::/, "an IAM policy ARN (arn:aws:iam::...)")
+    .optional(),
+  /** Path of every IAM role, e.g. "/data-platform/". @default "/" */
+  rolePath: z
+    .string()
+    .regex(/^\/([\w+=,.@-]+\/)*$/, 'a path that starts and ends with "/"')
+    .optional(),
+  /** Where Terraform keeps state. @default { "type": "local" } */
+  backend: z
+    .discriminatedUnion("type", [
+      z.strictObject({ type: z.literal("local") }),
+      z.strictObject({
+        type: z.literal("s3"),
+        /** The state bucket (it must exist, with versioning on). */
+        bucket: z.string().regex(bucketNamePattern, "a valid S3 bucket name"),
+        /** The state object's key, e.g. "facility-pipeline/prod.tfstate". */
+        key: z.string().min(1, "a non-empty object key"),
+        region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "an AWS region such as us-east-1"),
+        /** KMS key for the state object. @default - the bucket's default encryption */
+        kmsKeyId: z.string().optional(),
+      }),
+    ])
+    .default({ type: "local" }),
   /** Addresses subscribed to the failure topic (each must confirm by email). @default [] */
   alertEmails: z.array(z.email("an email address")).default([]),
   /** Accreditations expiring within this many months of the as-of date are reported. @default 6 */
@@ -52,9 +93,9 @@ export const configSchema = z.strictObject({
     })
     .default(90),
   /** Days before objects under athena-results/ expire. @default 30 */
-  athenaResultsExpirationDays: z.number().int().min(1).max(3650).default(30),
+  athenaResultsExpirationDays: z.number().int().min(1).max(3650).optional(),
   /** Days before noncurrent object versions expire. @default 90 */
-  noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
+  noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).optional(),
   /** Athena cancels a query that would scan more than this many bytes. @default 1 GiB */
   athenaBytesScannedCutoff: z
     .number()
@@ -81,7 +122,7 @@ export const configSchema = z.strictObject({
 /** The configuration as written in config/<env>.json (defaults not yet applied). */
 export type FacilityPipelineConfigInput = z.input<typeof configSchema>;
 /** The validated configuration, defaults applied. */
-export type FacilityPipelineConfig = z.output<typeof configSchema> & { readonly bucketName: string };
+export type FacilityPipelineConfig = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -105,8 +146,7 @@ export function parseConfig(input: unknown, source = "config"): FacilityPipeline
     });
     throw new ConfigError(`Invalid configuration in ${source}:\n${problems.join("\n")}`);
   }
-  const config = result.data;
-  return { ...config, bucketName: config.bucketName ?? `${config.namePrefix}-facility-data` };
+  return result.data;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

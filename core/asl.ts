@@ -21,13 +21,14 @@ import { basename, join } from "node:path";
 import aslValidator from "asl-validator";
 import { CATALOG } from "./data-layout";
 import { readQuery } from "./sql";
+import { PACKAGE_ROOT } from "./package-root";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 /** A parsed Amazon States Language document (JSONPath query language). */
 export type StateMachineDefinition = JsonObject;
 
-export const STATE_MACHINES_DIR = join(__dirname, "..", "state-machines");
+export const STATE_MACHINES_DIR = join(PACKAGE_ROOT, "state-machines");
 export const STATE_MACHINE_SUFFIX = ".asl.json";
 
 /** The workflow of DESIGN.md: ingest, analyze in parallel, notify on failure. */

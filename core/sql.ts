@@ -6,8 +6,9 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { PACKAGE_ROOT } from "./package-root";
 
-export const SQL_DIR = join(__dirname, "..", "sql");
+export const SQL_DIR = join(PACKAGE_ROOT, "sql");
 
 export class UnknownQueryError extends Error {
   override readonly name = "UnknownQueryError";

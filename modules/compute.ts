@@ -34,6 +34,11 @@ export interface ComputeProps {
   readonly filterExpiring?: FunctionSettings;
   /** @default - see FunctionSettings */
   readonly relocateResults?: FunctionSettings;
+  /**
+   * Key for the log groups (its policy must let logs.<region>.amazonaws.com use it).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logsKmsKeyArn?: string;
   /** @default - no permissions boundary */
   readonly permissionsBoundary?: string;
   /** @default "/" */
@@ -116,6 +121,7 @@ export class Compute extends Construct {
     const logGroup = new CloudwatchLogGroup(scope, "log-group", {
       name: `/aws/lambda/${functionName}`,
       retentionInDays: props.logRetentionDays ?? 90,
+      kmsKeyId: props.logsKmsKeyArn,
     });
 
     const kmsPermissions: PolicyStatement[] = props.storage.kmsKeyArn

@@ -10,8 +10,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { buildSync, type BuildResult, type OutputFile } from "esbuild";
 import { zipSync } from "fflate";
+import { PACKAGE_ROOT } from "../core/package-root";
 
-export const PROJECT_ROOT = join(__dirname, "..");
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 /** Zip entries get this timestamp (zip cannot store dates before 1980). */
 const FIXED_MTIME = new Date("1980-01-01T00:00:00Z");

@@ -7,6 +7,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument, renderPolicy } from "./policy-document";
 
@@ -16,8 +17,24 @@ export interface FailureTopicProps {
   /** The AWS account and partition the stack deploys to. */
   readonly accountId: string;
   readonly partition: string;
-  /** Each address gets an email subscription (the owner confirms it by email). @default [] */
+  /**
+   * Each address gets an email subscription (the owner confirms it by email). A Terraform list
+   * (a variable's value) works too.
+   * @default []
+   */
   readonly alertEmails?: readonly string[];
+  /**
+   * Publish to this existing topic instead of creating one. If it is encrypted, pass its key as
+   * `kmsKeyArn` so the state machine may use it.
+   * @default - a topic is created
+   */
+  readonly existingTopicArn?: string;
+  /**
+   * Encrypt the topic with this existing key instead of creating one. Its key policy must let
+   * cloudwatch.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey*), or alarms are dropped.
+   * @default - a customer managed key with rotation is created
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /**
@@ -26,16 +43,83 @@ export interface FailureTopicProps {
  * dropped silently. The customer managed key here rotates yearly.
  */
 export class FailureTopic extends Construct {
-  readonly topic: SnsTopic;
+  /** The created topic; undefined for an existing one. */
+  readonly topic?: SnsTopic;
   readonly topicArn: string;
-  readonly key: KmsKey;
-  readonly keyArn: string;
+  /** The created key; undefined when a key or a topic was brought. */
+  readonly key?: KmsKey;
+  /** The key the topic is encrypted with, when known. */
+  readonly keyArn?: string;
 
   constructor(scope: Construct, id: string, props: FailureTopicProps) {
     super(scope, id);
-    const accountRoot = `arn:${props.partition}:iam::${props.accountId}:root`;
+    if (props.existingTopicArn !== undefined) {
+      this.topicArn = props.existingTopicArn;
+      this.keyArn = props.kmsKeyArn;
+    } else {
+      const created = this.createTopic(props);
+      this.topic = created.topic;
+      this.topicArn = created.topic.arn;
+      this.key = created.key;
+      this.keyArn = created.keyArn;
+    }
 
-    this.key = new KmsKey(this, "key", {
+    // for_each keyed by address: removing one address does not replace (unsubscribe) the others.
+    const emails = TerraformIterator.fromList([...(props.alertEmails ?? [])]);
+    new SnsTopicSubscription(this, "email", {
+      forEach: emails,
+      topicArn: this.topicArn,
+      protocol: "email",
+      endpoint: emails.value,
+    });
+  }
+
+  private createTopic(props: FailureTopicProps): { topic: SnsTopic; key?: KmsKey; keyArn: string } {
+    const accountRoot = `arn:${props.partition}:iam::${props.accountId}:root`;
+    const key = props.kmsKeyArn === undefined ? this.createKey(props, accountRoot) : undefined;
+    const keyArn = key?.arn ?? props.kmsKeyArn!;
+
+    const topic = new SnsTopic(this, "topic", {
+      name: `${props.namePrefix}-facility-pipeline-failures`,
+      displayName: "Facility pipeline failures",
+      kmsMasterKeyId: keyArn,
+    });
+
+    new SnsTopicPolicy(this, "topic-policy", {
+      arn: topic.arn,
+      policy: renderPolicy(
+        policyDocument(
+          {
+            Sid: "AccountPublishes",
+            Effect: "Allow",
+            Principal: { AWS: accountRoot },
+            Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
+            Resource: topic.arn,
+          },
+          {
+            Sid: "CloudWatchAlarmsPublish",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish",
+            Resource: topic.arn,
+            Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
+          },
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "sns:Publish",
+            Resource: topic.arn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ),
+      ),
+    });
+    return { topic, key, keyArn };
+  }
+
+  private createKey(props: FailureTopicProps, accountRoot: string): KmsKey {
+    const key = new KmsKey(this, "key", {
       description: `Encrypts ${props.namePrefix} facility pipeline failure notifications`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
@@ -80,58 +164,10 @@ export class FailureTopic extends Construct {
         ),
       ),
     });
-    this.keyArn = this.key.arn;
     new KmsAlias(this, "key-alias", {
       name: `alias/${props.namePrefix}-facility-pipeline-notifications`,
-      targetKeyId: this.key.keyId,
+      targetKeyId: key.keyId,
     });
-
-    this.topic = new SnsTopic(this, "topic", {
-      name: `${props.namePrefix}-facility-pipeline-failures`,
-      displayName: "Facility pipeline failures",
-      kmsMasterKeyId: this.key.arn,
-    });
-    this.topicArn = this.topic.arn;
-
-    new SnsTopicPolicy(this, "topic-policy", {
-      arn: this.topic.arn,
-      policy: renderPolicy(
-        policyDocument(
-          {
-            Sid: "AccountPublishes",
-            Effect: "Allow",
-            Principal: { AWS: accountRoot },
-            Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
-            Resource: this.topic.arn,
-          },
-          {
-            Sid: "CloudWatchAlarmsPublish",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: "sns:Publish",
-            Resource: this.topic.arn,
-            Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
-          },
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sns:Publish",
-            Resource: this.topic.arn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ),
-      ),
-    });
-
-    // Ids derive from the address, not the position: removing one address must not replace
-    // (and so unsubscribe) the others.
-    for (const email of new Set(props.alertEmails ?? [])) {
-      new SnsTopicSubscription(this, `email-${email}`, {
-        topicArn: this.topic.arn,
-        protocol: "email",
-        endpoint: email,
-      });
-    }
+    return key;
   }
 }

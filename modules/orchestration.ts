@@ -32,6 +32,12 @@ export interface OrchestrationProps {
   readonly partition: string;
   /** @default 90 */
   readonly logRetentionDays?: number;
+  /**
+   * Key for the log group and the dead-letter queue. Its policy must let logs.<region>.amazonaws.com
+   * and sqs use it.
+   * @default - CloudWatch Logs' own encryption and SSE-SQS
+   */
+  readonly kmsKeyArn?: string;
   /** @default - no permissions boundary */
   readonly permissionsBoundary?: string;
   /** @default "/" */
@@ -62,6 +68,7 @@ export class Orchestration extends Construct {
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
       name: `/aws/vendedlogs/states/${this.stateMachineName}`,
       retentionInDays: props.logRetentionDays ?? 90,
+      kmsKeyId: props.kmsKeyArn,
     });
 
     const kmsForData: PolicyStatement[] = storage.kmsKeyArn
@@ -127,12 +134,16 @@ export class Orchestration extends Construct {
         },
         ...kmsForData,
         { Sid: "NotifyFailures", Effect: "Allow", Action: P.snsPublish.actions, Resource: failureTopic.topicArn },
-        {
-          Sid: "EncryptNotifications",
-          Effect: "Allow",
-          Action: P.snsEncryptedPublish.actions,
-          Resource: failureTopic.keyArn,
-        },
+        ...(failureTopic.keyArn
+          ? [
+              {
+                Sid: "EncryptNotifications",
+                Effect: "Allow",
+                Action: P.snsEncryptedPublish.actions,
+                Resource: failureTopic.keyArn,
+              } as const,
+            ]
+          : []),
         { Sid: "DeliverExecutionLogs", Effect: "Allow", Action: P.logDelivery.actions, Resource: "*" },
         { Sid: "WriteTraces", Effect: "Allow", Action: P.xrayTracing.actions, Resource: "*" },
       ],
@@ -163,7 +174,7 @@ export class Orchestration extends Construct {
     // The trigger: every object created under raw/ starts one execution.
     this.deadLetterQueue = new SqsQueue(this, "trigger-dlq", {
       name: `${props.namePrefix}-facility-uploads-dlq`,
-      sqsManagedSseEnabled: true,
+      ...(props.kmsKeyArn ? { kmsMasterKeyId: props.kmsKeyArn } : { sqsManagedSseEnabled: true }),
       messageRetentionSeconds: 14 * 24 * 3600,
     });
     this.rule = new CloudwatchEventRule(this, "upload-rule", {

@@ -6,8 +6,8 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
-import { TerraformOutput } from "cdktf";
-import { Construct } from "constructs";
+import { Aspects, Fn, TerraformOutput, TerraformResource, Token, Tokenization, type IAspect, type IResolvable } from "cdktf";
+import { Construct, type IConstruct } from "constructs";
 import { Catalog } from "./catalog";
 import { Compute, type FunctionSettings } from "./compute";
 import { FailureTopic } from "./notifications";
@@ -17,10 +17,33 @@ import { Storage } from "./storage";
 export interface FacilityPipelineProps {
   /** Prefix of every named resource. */
   readonly namePrefix: string;
-  /** Data bucket name. @default `<namePrefix>-facility-data` */
+  /** Data bucket name. Conflicts with `existingBucketName`. @default `<namePrefix>-facility-data` */
   readonly bucketName?: string;
-  /** KMS key for the bucket and Athena results. @default - SSE-S3 */
+  /**
+   * Use an existing bucket (by name) instead of creating one; the stack configures nothing on it.
+   * Its owner must set what README "Bring your own" lists.
+   * @default - a bucket is created
+   */
+  readonly existingBucketName?: string;
+  /**
+   * An existing KMS key for the bucket, Athena results, the failure topic, the dead-letter queue
+   * and the log groups. Its key policy must let S3, Athena, SNS, SQS, CloudWatch Logs and
+   * CloudWatch alarms use it.
+   * @default - SSE-S3 for the bucket, a created key for the topic, SSE-SQS, CloudWatch Logs' own encryption
+   */
   readonly kmsKeyArn?: string;
+  /** Publish failures and alarms to this existing SNS topic. @default - a topic is created */
+  readonly existingTopicArn?: string;
+  /** Permissions boundary of every IAM role. @default - none */
+  readonly permissionsBoundary?: string;
+  /** Path of every IAM role. @default "/" */
+  readonly rolePath?: string;
+  /**
+   * Tags on every taggable resource of the pipeline (beside any provider default_tags); a
+   * Terraform map (a module variable) works too.
+   * @default - none
+   */
+  readonly tags?: Readonly<Record<string, string>> | IResolvable;
   /** Addresses subscribed to failure notifications. @default [] */
   readonly alertEmails?: readonly string[];
   /** Accreditations expiring within this many months are reported. @default 6 */
@@ -48,12 +71,15 @@ export class FacilityPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: FacilityPipelineProps) {
     super(scope, id);
+    validateProps(props);
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
     const region = new DataAwsRegion(this, "region").region;
     const partition = new DataAwsPartition(this, "partition").partition;
 
     this.storage = new Storage(this, "storage", {
       bucketName: props.bucketName ?? `${props.namePrefix}-facility-data`,
+      existingBucketName: props.existingBucketName,
+      partition,
       kmsKeyArn: props.kmsKeyArn,
       athenaResultsExpirationDays: props.athenaResultsExpirationDays,
       noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,
@@ -70,12 +96,17 @@ export class FacilityPipeline extends Construct {
       logRetentionDays: props.logRetentionDays,
       filterExpiring: props.functions?.filterExpiring,
       relocateResults: props.functions?.relocateResults,
+      logsKmsKeyArn: props.kmsKeyArn,
+      permissionsBoundary: props.permissionsBoundary,
+      rolePath: props.rolePath,
     });
     this.failureTopic = new FailureTopic(this, "notifications", {
       namePrefix: props.namePrefix,
       accountId,
       partition,
       alertEmails: props.alertEmails,
+      existingTopicArn: props.existingTopicArn,
+      kmsKeyArn: props.kmsKeyArn,
     });
     this.orchestration = new Orchestration(this, "orchestration", {
       namePrefix: props.namePrefix,
@@ -87,7 +118,11 @@ export class FacilityPipeline extends Construct {
       region,
       partition,
       logRetentionDays: props.logRetentionDays,
+      kmsKeyArn: props.kmsKeyArn,
+      permissionsBoundary: props.permissionsBoundary,
+      rolePath: props.rolePath,
     });
+    if (props.tags) Aspects.of(this).add(new TagEveryResource(props.tags));
 
     if (props.outputs ?? true) {
       const output = (name: string, value: string, description: string) =>
@@ -99,5 +134,66 @@ export class FacilityPipeline extends Construct {
       output("glue_database", this.catalog.databaseName, "Glue database");
       output("glue_table", this.catalog.tableName, "Glue table over curated/facilities/");
     }
+  }
+}
+
+export class FacilityPipelinePropsError extends Error {
+  override readonly name = "FacilityPipelinePropsError";
+}
+
+const ARN_PATTERNS = {
+  kmsKeyArn: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/,
+  existingTopicArn: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/,
+  permissionsBoundary: /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/,
+} as const;
+
+/** Checks the props where they enter: every problem at once, each naming the props involved. */
+function validateProps(props: FacilityPipelineProps): void {
+  const problems: string[] = [];
+  const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
+  if (props.existingBucketName !== undefined) {
+    if (props.bucketName !== undefined) {
+      problems.push(
+        `bucketName ("${props.bucketName}") and existingBucketName ("${props.existingBucketName}") conflict: ` +
+          "set bucketName to create a bucket, or existingBucketName to use one, not both",
+      );
+    }
+    for (const lifecycle of ["athenaResultsExpirationDays", "noncurrentVersionExpirationDays"] as const) {
+      if (props[lifecycle] !== undefined) {
+        problems.push(
+          `${lifecycle} and existingBucketName conflict: the stack does not configure an existing bucket's lifecycle; ` +
+            "remove it and set the rule on the bucket (README: Bring your own)",
+        );
+      }
+    }
+  }
+  for (const [prop, pattern] of Object.entries(ARN_PATTERNS) as [keyof typeof ARN_PATTERNS, RegExp][]) {
+    const value = props[prop];
+    if (known(value) && !pattern.test(value))
+      problems.push(`${prop}: expected an ARN matching ${pattern}, received "${value}"`);
+  }
+  if (known(props.rolePath) && !/^\/([\w+=,.@-]+\/)*$/.test(props.rolePath)) {
+    problems.push(
+      `rolePath: expected a path that starts and ends with "/", such as "/data-platform/", received "${props.rolePath}"`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new FacilityPipelinePropsError(
+      `Invalid FacilityPipeline props:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  }
+}
+
+/** Adds the given tags to every resource that takes tags, keeping tags set on the resource itself. */
+class TagEveryResource implements IAspect {
+  /** Literal tags, or a Terraform map (a module variable). */
+  constructor(private readonly tags: Readonly<Record<string, string>> | IResolvable) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof TerraformResource) || !("tagsInput" in node)) return;
+    const taggable = node as TerraformResource & { tags?: unknown; tagsInput?: Record<string, string> };
+    const own = taggable.tagsInput;
+    if (Tokenization.isResolvable(this.tags)) taggable.tags = own ? Fn.merge([this.tags, own]) : this.tags;
+    else taggable.tags = { ...this.tags, ...(own ?? {}) };
   }
 }

@@ -15,8 +15,17 @@ import { DATA_PREFIXES, type DataPrefix } from "../core/data-layout";
 import { policyDocument, renderPolicy } from "./policy-document";
 
 export interface StorageProps {
-  /** Name of the bucket to create. */
+  /** Name of the bucket to create. Ignored when `existingBucketName` is set. */
   readonly bucketName: string;
+  /**
+   * Use this existing bucket instead of creating one. The stack then configures nothing on it:
+   * its owner must turn on EventBridge notifications, block public access, encrypt (with
+   * `kmsKeyArn` if given) and expire athena-results/ (see README "Bring your own").
+   * @default - a bucket is created
+   */
+  readonly existingBucketName?: string;
+  /** AWS partition, for the ARN of an existing bucket. @default "aws" */
+  readonly partition?: string;
   /**
    * KMS key for default encryption (SSE-KMS with an S3 Bucket Key).
    * @default - SSE-S3 (AES-256, keys managed by S3)
@@ -33,10 +42,12 @@ export interface StorageProps {
 /**
  * A bucket with Block Public Access on all four settings, ACLs disabled (BucketOwnerEnforced),
  * default encryption, versioning, a policy denying any request not sent over TLS, lifecycle rules
- * and S3 events sent to EventBridge (which starts the workflow).
+ * and S3 events sent to EventBridge (which starts the workflow). Or, with `existingBucketName`,
+ * a reference to a bucket someone else owns and configures.
  */
 export class Storage extends Construct {
-  readonly bucket: S3Bucket;
+  /** The created bucket; undefined for an existing bucket. */
+  readonly bucket?: S3Bucket;
   readonly bucketName: string;
   readonly bucketArn: string;
   /** The KMS key used for default encryption, if any. */
@@ -45,13 +56,22 @@ export class Storage extends Construct {
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     this.kmsKeyArn = props.kmsKeyArn;
+    if (props.existingBucketName !== undefined) {
+      this.bucketName = props.existingBucketName;
+      this.bucketArn = `arn:${props.partition ?? "aws"}:s3:::${props.existingBucketName}`;
+      return;
+    }
 
-    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName });
-    this.bucketName = this.bucket.bucket;
-    this.bucketArn = this.bucket.arn;
+    const bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName });
+    this.bucket = bucket;
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.configureBucket(bucket, props);
+  }
 
+  private configureBucket(bucket: S3Bucket, props: StorageProps): void {
     new S3BucketPublicAccessBlock(this, "public-access-block", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
@@ -59,12 +79,12 @@ export class Storage extends Construct {
     });
 
     new S3BucketOwnershipControls(this, "ownership-controls", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       rule: { objectOwnership: "BucketOwnerEnforced" },
     });
 
     new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       rule: [
         props.kmsKeyArn
           ? {
@@ -76,26 +96,26 @@ export class Storage extends Construct {
     });
 
     new S3BucketVersioningA(this, "versioning", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       versioningConfiguration: { status: "Enabled" },
     });
 
     new S3BucketPolicy(this, "policy", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       policy: renderPolicy(
         policyDocument({
           Sid: "DenyInsecureTransport",
           Effect: "Deny",
           Principal: "*",
           Action: "s3:*",
-          Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
+          Resource: [bucket.arn, `${bucket.arn}/*`],
           Condition: { Bool: { "aws:SecureTransport": "false" } },
         }),
       ),
     });
 
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       rule: [
         {
           id: "abort-incomplete-multipart-uploads",
@@ -119,7 +139,7 @@ export class Storage extends Construct {
     });
 
     new S3BucketNotification(this, "eventbridge-notifications", {
-      bucket: this.bucket.id,
+      bucket: bucket.id,
       eventbridge: true,
     });
   }

@@ -1,0 +1,264 @@
+/** Fitting into existing Terraform estates: the library, bring-your-own inputs, the plain module, remote state. */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Testing, TerraformStack } from "cdktf";
+import { buildExampleApp, DataPlatformStack } from "../examples/library-app/main";
+import * as library from "../index";
+import { FacilityPipeline, type FacilityPipelineProps } from "../index";
+import { synthModule } from "../terraform-module";
+import { resourcesOfType, synthStack, type SynthesizedStack } from "./helpers/synth";
+
+const KEY = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+const TOPIC = "arn:aws:sns:us-east-1:123456789012:platform-alerts";
+const BOUNDARY = "arn:aws:iam::123456789012:policy/data-platform-boundary";
+
+function synthPipeline(props: Partial<FacilityPipelineProps>): SynthesizedStack {
+  const stack = new TerraformStack(Testing.app(), "estate");
+  new AwsProvider(stack, "aws", { region: "us-east-1" });
+  new FacilityPipeline(stack, "facility-pipeline", { namePrefix: "acme-hfap", ...props });
+  return JSON.parse(Testing.synth(stack)) as SynthesizedStack;
+}
+
+const all = (stack: SynthesizedStack, type: string) => Object.values(resourcesOfType(stack, type));
+const policies = (stack: SynthesizedStack) =>
+  all(stack, "aws_iam_role_policy")
+    .map((p) => p.policy as string)
+    .join("\n");
+
+describe("the library", () => {
+  test("the entry point exports the construct, the modules and their helpers", () => {
+    for (const name of [
+      "FacilityPipeline",
+      "Storage",
+      "Catalog",
+      "Compute",
+      "FailureTopic",
+      "Orchestration",
+      "parseConfig",
+      "FACILITY_COLUMNS",
+    ]) {
+      expect(library).toHaveProperty(name);
+    }
+  });
+
+  test("the example app under examples/ synthesizes, with the pipeline inside the team's stack", () => {
+    const app = buildExampleApp(Testing.app());
+    const stack = app.node.findChild("data-platform-healthcare") as DataPlatformStack;
+    const synthesized = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
+    expect(all(synthesized, "aws_sfn_state_machine")).toHaveLength(1);
+    expect(all(synthesized, "aws_s3_bucket")).toHaveLength(0);
+    expect(synthesized.terraform.backend).toMatchObject({ s3: { bucket: "acme-terraform-state", use_lockfile: true } });
+  });
+});
+
+describe("bring your own", () => {
+  test("an existing bucket is used by name and not created or reconfigured", () => {
+    const stack = synthPipeline({ existingBucketName: "acme-landing" });
+    for (const type of [
+      "aws_s3_bucket",
+      "aws_s3_bucket_policy",
+      "aws_s3_bucket_notification",
+      "aws_s3_bucket_lifecycle_configuration",
+    ]) {
+      expect([type, all(stack, type)]).toEqual([type, []]);
+    }
+    expect(policies(stack)).toContain(":s3:::acme-landing/raw/*");
+    expect(JSON.parse(all(stack, "aws_cloudwatch_event_rule")[0].event_pattern as string).detail.bucket.name).toEqual([
+      "acme-landing",
+    ]);
+    const table = all(stack, "aws_glue_catalog_table")[0] as { storage_descriptor: { location: string } };
+    expect(table.storage_descriptor.location).toBe("s3://acme-landing/curated/facilities/");
+  });
+
+  test("an existing KMS key encrypts the bucket, Athena results, topic, queue and logs, and no key is created", () => {
+    const stack = synthPipeline({ kmsKeyArn: KEY });
+    expect(all(stack, "aws_kms_key")).toEqual([]);
+    expect(all(stack, "aws_s3_bucket_server_side_encryption_configuration")[0].rule).toEqual([
+      {
+        apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: KEY },
+        bucket_key_enabled: true,
+      },
+    ]);
+    expect(all(stack, "aws_athena_workgroup")[0]).toMatchObject({
+      configuration: {
+        result_configuration: { encryption_configuration: { encryption_option: "SSE_KMS", kms_key_arn: KEY } },
+      },
+    });
+    expect(all(stack, "aws_sns_topic")[0]).toMatchObject({ kms_master_key_id: KEY });
+    expect(all(stack, "aws_sqs_queue")[0]).toMatchObject({ kms_master_key_id: KEY });
+    for (const group of all(stack, "aws_cloudwatch_log_group")) expect(group.kms_key_id).toBe(KEY);
+    expect(policies(stack)).toContain(KEY);
+  });
+
+  test("an existing topic receives failures and alarms, and no topic is created", () => {
+    const stack = synthPipeline({ existingTopicArn: TOPIC });
+    expect(all(stack, "aws_sns_topic")).toEqual([]);
+    for (const alarm of all(stack, "aws_cloudwatch_metric_alarm")) expect(alarm.alarm_actions).toEqual([TOPIC]);
+    expect(
+      JSON.parse(all(stack, "aws_sfn_state_machine")[0].definition as string).States.NotifyFailure.Parameters.TopicArn,
+    ).toBe(TOPIC);
+  });
+
+  test("every role gets the permissions boundary and the role path", () => {
+    const roles = all(synthPipeline({ permissionsBoundary: BOUNDARY, rolePath: "/data-platform/" }), "aws_iam_role");
+    expect(roles.length).toBeGreaterThanOrEqual(4);
+    for (const role of roles) expect(role).toMatchObject({ permissions_boundary: BOUNDARY, path: "/data-platform/" });
+  });
+
+  test("every resource that takes tags gets the tags, and every named resource the prefix", () => {
+    const stack = synthPipeline({ tags: { "cost-center": "cc-1234" } });
+    const tagged = Object.entries(stack.resource).filter(([, resources]) =>
+      Object.values(resources).some((r) => "tags" in r),
+    );
+    expect(tagged.map(([type]) => type)).toEqual(
+      expect.arrayContaining([
+        "aws_s3_bucket",
+        "aws_lambda_function",
+        "aws_sfn_state_machine",
+        "aws_sqs_queue",
+        "aws_sns_topic",
+        "aws_kms_key",
+        "aws_iam_role",
+        "aws_cloudwatch_log_group",
+        "aws_athena_workgroup",
+        "aws_cloudwatch_metric_alarm",
+        "aws_cloudwatch_event_rule",
+      ]),
+    );
+    for (const [, resources] of tagged)
+      for (const resource of Object.values(resources)) expect(resource.tags).toEqual({ "cost-center": "cc-1234" });
+    const names = Object.values(stack.resource).flatMap((resources) =>
+      Object.values(resources).map(
+        (r) => (r.name ?? r.function_name ?? r.alarm_name ?? r.bucket) as string | undefined,
+      ),
+    );
+    const own = names.filter(
+      (name): name is string =>
+        typeof name === "string" &&
+        !name.startsWith("${") &&
+        !name.includes("healthcare_facility_db") &&
+        name !== "facilities" &&
+        name !== "least-privilege",
+    );
+    for (const name of own) expect(name).toMatch(/(^|\/)acme-hfap-/);
+  });
+
+  test.each([
+    [
+      { bucketName: "a-bucket", existingBucketName: "b-bucket" },
+      /bucketName \("a-bucket"\) and existingBucketName \("b-bucket"\) conflict/,
+    ],
+    [
+      { existingBucketName: "b-bucket", athenaResultsExpirationDays: 7 },
+      /athenaResultsExpirationDays and existingBucketName conflict/,
+    ],
+    [{ kmsKeyArn: "alias/mine" }, /kmsKeyArn: expected an ARN .* received "alias\/mine"/],
+    [{ rolePath: "data-platform" }, /rolePath: expected a path that starts and ends with "\/"/],
+  ])("conflicting or malformed inputs %j fail synth with a message naming them", (props, message) => {
+    expect(() => synthPipeline(props)).toThrow(library.FacilityPipelinePropsError);
+    expect(() => synthPipeline(props)).toThrow(message);
+  });
+
+  test("the config file reaches the same inputs", () => {
+    const stack = synthStack({
+      existingBucketName: "acme-landing",
+      permissionsBoundary: BOUNDARY,
+      rolePath: "/data-platform/",
+    });
+    expect(all(stack, "aws_s3_bucket")).toEqual([]);
+    for (const role of all(stack, "aws_iam_role"))
+      expect(role).toMatchObject({ permissions_boundary: BOUNDARY, path: "/data-platform/" });
+  });
+});
+
+describe("remote state", () => {
+  test("the local backend is the default", () => {
+    expect(synthStack().terraform.backend).toEqual({
+      local: { path: "../../../terraform.facility-pipeline-test.tfstate" },
+    });
+  });
+
+  test("an s3 backend in the config gives encrypted state with S3-native locking", () => {
+    const stack = synthStack({
+      backend: { type: "s3", bucket: "acme-terraform-state", key: "hfap/test.tfstate", region: "eu-west-1" },
+    });
+    expect(stack.terraform.backend).toEqual({
+      s3: {
+        bucket: "acme-terraform-state",
+        key: "hfap/test.tfstate",
+        region: "eu-west-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+  });
+});
+
+describe("the plain Terraform module (npm run synth:module)", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "tf-module-")), "facility-pipeline");
+  const module = JSON.parse(readFileSync(synthModule(dir), "utf8")) as SynthesizedStack & {
+    variable: Record<string, { type: string; default?: unknown }>;
+  };
+
+  test("it has no provider configuration and no backend, only required_providers", () => {
+    expect(module).not.toHaveProperty("provider");
+    expect(module.terraform).toEqual({
+      required_providers: {
+        aws: { source: "hashicorp/aws", version: expect.stringMatching(/^>= 6\.\d+\.\d+, < 7\.0\.0$/) },
+      },
+    });
+  });
+
+  test("its variables are the inputs, with defaults for all but the name prefix", () => {
+    expect(Object.keys(module.variable).sort()).toEqual([
+      "alert_emails",
+      "athena_bytes_scanned_cutoff",
+      "bucket_name",
+      "expiry_window_months",
+      "log_retention_days",
+      "name_prefix",
+      "permissions_boundary",
+      "role_path",
+      "tags",
+    ]);
+    expect(module.variable.name_prefix).not.toHaveProperty("default");
+    expect(module.variable.bucket_name.default).toBeNull();
+    expect(JSON.stringify(module.resource)).toContain("${var.name_prefix}-facility-pipeline");
+    expect(all(module, "aws_sns_topic_subscription")[0].for_each).toBe("${toset(var.alert_emails)}");
+  });
+
+  test("its outputs name the bucket, state machine, topic, workgroup, database and table", () => {
+    expect(Object.keys(module.output ?? {}).sort()).toEqual([
+      "athena_workgroup",
+      "bucket_name",
+      "failure_topic_arn",
+      "glue_database",
+      "glue_table",
+      "state_machine_arn",
+    ]);
+  });
+
+  test("every file it references is inside it and addressed through path.module", () => {
+    const files = all(module, "aws_lambda_function").map((fn) => fn.filename as string);
+    expect(files).toHaveLength(2);
+    for (const file of files) {
+      expect(file).toMatch(/^\$\{path\.module\}\/assets\/.+\.zip$/);
+      expect(existsSync(join(dir, file.replace("${path.module}/", "")))).toBe(true);
+    }
+    expect(JSON.stringify(module)).not.toMatch(/"filename":"(?!\$\{path\.module\})/);
+  });
+
+  test("the HCL example calls it with its variables", () => {
+    const example = readFileSync(join(__dirname, "..", "examples", "terraform-estate", "main.tf"), "utf8");
+    expect(example).toMatch(
+      /module "facility_pipeline" \{\n\s+source = "\.\.\/\.\.\/build\/terraform-module\/facility-pipeline"/,
+    );
+    const block = example.slice(example.indexOf('module "facility_pipeline"'));
+    const passed = [...block.slice(0, block.indexOf("\n}")).matchAll(/^ {2}([a-z_]+) +=/gm)]
+      .map((match) => match[1])
+      .filter((name) => name !== "source");
+    for (const name of passed) expect(Object.keys(module.variable)).toContain(name);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The pipeline as a plain Terraform module, for estates written in HCL:
+ *
+ *   npm run synth:module [-- --out DIR]   ->  build/terraform-module/facility-pipeline/
+ *
+ *   module "facility_pipeline" {
+ *     source      = "./modules/facility-pipeline"
+ *     name_prefix = "acme-hfap"
+ *   }
+ *
+ * The directory holds main.tf.json (variables, resources, outputs and required_providers only: a
+ * child module has no provider configuration and no backend) and the Lambda zips, referenced
+ * through path.module so the module works wherever it is copied.
+ */
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable, type IResolvable } from "cdktf";
+import type { Construct } from "constructs";
+import { FacilityPipeline } from "./modules/pipeline";
+
+export const MODULE_STACK = "facility-pipeline-module";
+export const DEFAULT_MODULE_DIR = resolve(__dirname, "build", "terraform-module", "facility-pipeline");
+
+/** The module's inputs, as Terraform variables; names follow Terraform's snake_case convention. */
+export class FacilityPipelineModuleStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    // Only for synthesis: the provider block is removed from the module (its caller configures AWS).
+    new AwsProvider(this, "aws", {});
+
+    const variable = (name: string, config: ConstructorParameters<typeof TerraformVariable>[2]) =>
+      new TerraformVariable(this, name, config);
+    // An optional input whose absence is null: cdktf cannot express `default = null` directly.
+    const optional = (name: string, description: string) => {
+      const input = variable(name, { type: "string", nullable: true, description });
+      input.addOverride("default", null);
+      return input;
+    };
+    const namePrefix = variable("name_prefix", {
+      type: "string",
+      description: "Prefix of every named resource: lowercase letters, digits and hyphens, 3-24 characters",
+      validation: [
+        {
+          condition: 'can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name_prefix))',
+          errorMessage: "name_prefix must be 3-24 lowercase letters, digits and hyphens, starting with a letter.",
+        },
+      ],
+    });
+    const bucketName = optional("bucket_name", "Data bucket name (default: <name_prefix>-facility-data)");
+    const alertEmails = variable("alert_emails", {
+      type: "list(string)",
+      default: [],
+      description: "Addresses subscribed to failure notifications and alarms",
+    });
+    const expiryWindowMonths = variable("expiry_window_months", {
+      type: "number",
+      default: 6,
+      description: "Accreditations expiring within this many months are reported",
+      validation: [
+        {
+          condition: "var.expiry_window_months >= 1 && var.expiry_window_months <= 60 && floor(var.expiry_window_months) == var.expiry_window_months",
+          errorMessage: "expiry_window_months must be a whole number from 1 to 60.",
+        },
+      ],
+    });
+    const logRetentionDays = variable("log_retention_days", {
+      type: "number",
+      default: 90,
+      description: "Retention of every log group (a CloudWatch Logs retention period)",
+    });
+    const bytesScannedCutoff = variable("athena_bytes_scanned_cutoff", {
+      type: "number",
+      default: 1024 ** 3,
+      description: "Athena cancels a query that would scan more bytes (minimum 10000000)",
+    });
+    const permissionsBoundary = optional("permissions_boundary", "Permissions boundary policy ARN of every IAM role");
+    const rolePath = variable("role_path", { type: "string", default: "/", description: "Path of every IAM role" });
+    const tags = variable("tags", { type: "map(string)", default: {}, description: "Tags on every taggable resource" });
+
+    const pipeline = new FacilityPipeline(this, "pipeline", {
+      namePrefix: namePrefix.stringValue,
+      bucketName: Fn.coalesce([bucketName.stringValue, `${namePrefix.stringValue}-facility-data`]),
+      alertEmails: alertEmails.listValue,
+      expiryWindowMonths: expiryWindowMonths.numberValue,
+      logRetentionDays: logRetentionDays.numberValue,
+      athenaBytesScannedCutoff: bytesScannedCutoff.numberValue,
+      permissionsBoundary: permissionsBoundary.stringValue,
+      rolePath: rolePath.stringValue,
+      tags: tags.value as IResolvable,
+      outputs: false,
+    });
+
+    const output = (name: string, value: string, description: string) =>
+      new TerraformOutput(this, `output-${name}`, { value, description }).overrideLogicalId(name);
+    output("bucket_name", pipeline.storage.bucketName, "Data bucket: upload facility files under raw/");
+    output("state_machine_arn", pipeline.orchestration.stateMachineArn, "The facility pipeline state machine");
+    output("failure_topic_arn", pipeline.failureTopic.topicArn, "SNS topic for failure notifications and alarms");
+    output("athena_workgroup", pipeline.catalog.workgroupName, "Athena workgroup of the pipeline's queries");
+    output("glue_database", pipeline.catalog.databaseName, "Glue database");
+    output("glue_table", pipeline.catalog.tableName, "Glue table over curated/facilities/");
+  }
+}
+
+/**
+ * Turns a synthesized stack into a child module: no provider configuration, no backend, and
+ * asset paths relative to path.module.
+ */
+export function toChildModule(stackJson: Record<string, unknown>): Record<string, unknown> {
+  const { provider: _provider, ...module } = stackJson;
+  const terraform = { ...(module.terraform as Record<string, unknown>) };
+  delete terraform.backend;
+  // A module states the provider versions it works with; the root module pins the exact one.
+  const synthesized = (terraform.required_providers as Record<string, { version: string }>).aws.version;
+  terraform.required_providers = {
+    aws: { source: "hashicorp/aws", version: `>= ${synthesized}, < ${Number(synthesized.split(".")[0]) + 1}.0.0` },
+  };
+  const text = JSON.stringify({ ...module, terraform }).replace(/"filename":"(assets\/[^"]+)"/g, '"filename":"${path.module}/$1"');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Synthesizes the module into `outDir` and returns the path of its main.tf.json. */
+export function synthModule(outDir = DEFAULT_MODULE_DIR): string {
+  const synthDir = join(outDir, "..", `.synth-${MODULE_STACK}`);
+  mkdirSync(synthDir, { recursive: true });
+  const app = new App({ outdir: synthDir });
+  new FacilityPipelineModuleStack(app, MODULE_STACK);
+  app.synth();
+  const stackDir = join(synthDir, "stacks", MODULE_STACK);
+  const module = toChildModule(JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")));
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  cpSync(join(stackDir, "assets"), join(outDir, "assets"), { recursive: true });
+  const mainFile = join(outDir, "main.tf.json");
+  writeFileSync(mainFile, `${JSON.stringify(module, null, 2)}\n`);
+  rmSync(synthDir, { recursive: true, force: true });
+  return mainFile;
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { out: { type: "string" } } });
+  const mainFile = synthModule(values.out ? resolve(values.out) : undefined);
+  process.stdout.write(`Wrote ${mainFile}\n`);
+}
