@@ -60,7 +60,8 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       description: "Accreditations expiring within this many months are reported",
       validation: [
         {
-          condition: "var.expiry_window_months >= 1 && var.expiry_window_months <= 60 && floor(var.expiry_window_months) == var.expiry_window_months",
+          condition:
+            "var.expiry_window_months >= 1 && var.expiry_window_months <= 60 && floor(var.expiry_window_months) == var.expiry_window_months",
           errorMessage: "expiry_window_months must be a whole number from 1 to 60.",
         },
       ],
@@ -92,14 +93,10 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       outputs: false,
     });
 
-    const output = (name: string, value: string, description: string) =>
+    // Plain names (no construct-path suffix), as an HCL caller writes module.x.bucket_name.
+    for (const { name, value, description } of pipeline.outputValues()) {
       new TerraformOutput(this, `output-${name}`, { value, description }).overrideLogicalId(name);
-    output("bucket_name", pipeline.storage.bucketName, "Data bucket: upload facility files under raw/");
-    output("state_machine_arn", pipeline.orchestration.stateMachineArn, "The facility pipeline state machine");
-    output("failure_topic_arn", pipeline.failureTopic.topicArn, "SNS topic for failure notifications and alarms");
-    output("athena_workgroup", pipeline.catalog.workgroupName, "Athena workgroup of the pipeline's queries");
-    output("glue_database", pipeline.catalog.databaseName, "Glue database");
-    output("glue_table", pipeline.catalog.tableName, "Glue table over curated/facilities/");
+    }
   }
 }
 
@@ -116,7 +113,10 @@ export function toChildModule(stackJson: Record<string, unknown>): Record<string
   terraform.required_providers = {
     aws: { source: "hashicorp/aws", version: `>= ${synthesized}, < ${Number(synthesized.split(".")[0]) + 1}.0.0` },
   };
-  const text = JSON.stringify({ ...module, terraform }).replace(/"filename":"(assets\/[^"]+)"/g, '"filename":"${path.module}/$1"');
+  const text = JSON.stringify({ ...module, terraform }).replace(
+    /"filename":"(assets\/[^"]+)"/g,
+    '"filename":"${path.module}/$1"',
+  );
   return JSON.parse(text) as Record<string, unknown>;
 }
 

@@ -6,7 +6,16 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
-import { Aspects, Fn, TerraformOutput, TerraformResource, Token, Tokenization, type IAspect, type IResolvable } from "cdktf";
+import {
+  Aspects,
+  Fn,
+  TerraformOutput,
+  TerraformResource,
+  Token,
+  Tokenization,
+  type IAspect,
+  type IResolvable,
+} from "cdktf";
 import { Construct, type IConstruct } from "constructs";
 import { Catalog } from "./catalog";
 import { Compute, type FunctionSettings } from "./compute";
@@ -125,15 +134,38 @@ export class FacilityPipeline extends Construct {
     if (props.tags) Aspects.of(this).add(new TagEveryResource(props.tags));
 
     if (props.outputs ?? true) {
-      const output = (name: string, value: string, description: string) =>
+      for (const { name, value, description } of this.outputValues()) {
         new TerraformOutput(this, name, { value, description });
-      output("bucket_name", this.storage.bucketName, "Data bucket: upload facility files under raw/");
-      output("state_machine_arn", this.orchestration.stateMachineArn, "The facility pipeline state machine");
-      output("failure_topic_arn", this.failureTopic.topicArn, "SNS topic for failure notifications and alarms");
-      output("athena_workgroup", this.catalog.workgroupName, "Athena workgroup of the pipeline's queries");
-      output("glue_database", this.catalog.databaseName, "Glue database");
-      output("glue_table", this.catalog.tableName, "Glue table over curated/facilities/");
+      }
     }
+  }
+
+  /** What an estate needs from the pipeline, named as the Terraform outputs are. */
+  outputValues(): { name: string; value: string; description: string }[] {
+    return [
+      {
+        name: "bucket_name",
+        value: this.storage.bucketName,
+        description: "Data bucket: upload facility files under raw/",
+      },
+      {
+        name: "state_machine_arn",
+        value: this.orchestration.stateMachineArn,
+        description: "The facility pipeline state machine",
+      },
+      {
+        name: "failure_topic_arn",
+        value: this.failureTopic.topicArn,
+        description: "SNS topic for failure notifications and alarms",
+      },
+      {
+        name: "athena_workgroup",
+        value: this.catalog.workgroupName,
+        description: "Athena workgroup of the pipeline's queries",
+      },
+      { name: "glue_database", value: this.catalog.databaseName, description: "Glue database" },
+      { name: "glue_table", value: this.catalog.tableName, description: "Glue table over curated/facilities/" },
+    ];
   }
 }
 
