@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing, TerraformStack } from "cdktf";
-import { buildExampleApp, DataPlatformStack } from "../examples/library-app/main";
+import { buildExampleApp, type DataPlatformStack } from "../examples/library-app/main";
 import * as library from "../index";
 import { FacilityPipeline, type FacilityPipelineProps } from "../index";
 import { synthModule } from "../terraform-module";

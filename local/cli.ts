@@ -9,6 +9,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { recordLocalExecution } from "../operations/local-target";
 import { readResultRows } from "./athena";
 import { LocalPipeline, type ExecutionResult, type FaultInjection, type LocalPipelineOptions } from "./pipeline";
 import { printReport, type Report } from "./report";
@@ -31,6 +32,8 @@ Options:
                            make STATE throw ERROR, TIMES times (default: always); repeatable.
                            ERROR "FAILED" on an Athena state makes its query fail
   -h, --help               show this help
+
+Operating a deployment (or a --state-dir): facility-pipeline replay|status|query|notify-test --help
 `;
 
 export class UsageError extends Error {
@@ -161,13 +164,16 @@ async function processWithProgress(
   file: string,
   log: (line: string) => void,
 ): Promise<ExecutionResult> {
-  const started = Date.now();
+  const started = new Date();
   const timer = setInterval(
-    () => log(`… ${file}: still processing (${((Date.now() - started) / 1000).toFixed(0)} s)`),
+    () => log(`… ${file}: still processing (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`),
     1000,
   );
   try {
-    return await pipeline.processFile(file);
+    const result = await pipeline.processFile(file);
+    // A kept state directory remembers its executions, for `facility-pipeline status --target local`.
+    if (pipeline.options.stateDir) recordLocalExecution(pipeline.options.stateDir, result, { startDate: started });
+    return result;
   } finally {
     clearInterval(timer);
   }

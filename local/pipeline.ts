@@ -27,6 +27,7 @@ import {
   type StateMachineDefinition,
 } from "../core/asl";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
+import { objectCreatedEvent as createdEvent } from "../core/s3-event";
 import { LocalAthena } from "./athena";
 import { startS3Endpoint, type S3Endpoint } from "./s3-endpoint";
 
@@ -57,6 +58,26 @@ export interface FaultInjection {
   readonly error: string;
   /** How many times; Infinity for always. */
   readonly times: number;
+  /**
+   * "before": the error is thrown instead of calling the service. "after": the call takes effect
+   * (the handler runs, the query runs, the message is published) and the error is thrown after it,
+   * as when a response is lost or a throttle arrives after the work was done: what makes a
+   * retry repeat work that already happened.
+   * @default "before"
+   */
+  readonly when?: "before" | "after";
+}
+
+/** How to run one delivery of an event (runEvent). */
+export interface RunEventOptions {
+  /**
+   * The execution name. In AWS every delivery EventBridge makes starts an execution with a new
+   * name; pass one to see that. At most 57 characters (AWS allows 80): aws-local-stepfunctions
+   * 3.0.0 hashes only the start of a long string in States.Hash, and the state name that follows
+   * the execution name in the Athena request token must fall within it (AWS hashes it all).
+   * @default - derived from the object key and ETag in the event, as runExecution does
+   */
+  readonly executionName?: string;
 }
 
 export interface LocalPipelineOptions {
@@ -208,46 +229,82 @@ export class LocalPipeline {
   async runExecution(key: string): Promise<ExecutionResult> {
     const head = await this.s3.send(new HeadObjectCommand({ Bucket: LOCAL_AWS.bucket, Key: key }));
     const etag = (head.ETag ?? "").replaceAll('"', "");
-    const startTime = this.options.asOf ? `${this.options.asOf}T00:00:00.000Z` : new Date().toISOString();
-    const executionName = `${key.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-${createHash("sha256").update(`${key}@${etag}`).digest("hex").slice(0, 16)}`;
+    return this.runEvent(objectCreatedEvent(key, head.ContentLength ?? 0, etag, this.startTime()));
+  }
+
+  /**
+   * Runs the state machine with a given event as its input: one delivery of it. Delivering the
+   * same event object twice is what EventBridge's at-least-once delivery may do. The event must
+   * name an object in this pipeline's bucket (detail.object.key and etag, as objectCreatedEvent builds).
+   */
+  async runEvent(event: Record<string, unknown>, options: RunEventOptions = {}): Promise<ExecutionResult> {
+    const object = (event as { detail?: { object?: { key?: unknown; etag?: unknown } } }).detail?.object;
+    if (typeof object?.key !== "string") {
+      throw new Error(`runEvent needs an S3 "Object Created" event with detail.object.key (see objectCreatedEvent)`);
+    }
+    const key = object.key;
+    const etag = typeof object.etag === "string" ? object.etag : "";
+    const startTime = this.startTime();
+    const executionName =
+      options.executionName ??
+      `${key.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-${createHash("sha256").update(`${key}@${etag}`).digest("hex").slice(0, 16)}`;
+    if (!/^[A-Za-z0-9_-]{1,57}$/.test(executionName)) {
+      throw new Error(
+        `Local execution names are 1 to 57 letters, digits, "-" or "_" (received ${JSON.stringify(executionName)})`,
+      );
+    }
     const executionArn = executionContext(STATE_MACHINE_ARN, executionName).Execution.Id;
-    const event = objectCreatedEvent(key, head.ContentLength ?? 0, etag, startTime);
+    // In AWS an execution name starts one execution only, so a request token never outlives its
+    // execution. Here runExecution reuses the name for the same object: scoping the token to this
+    // run keeps a rerun from being answered with an earlier run's query (and its stale table),
+    // while the retries within the run still send one token.
+    const runId = randomUUID();
+    const scopedToken = (token: string | undefined) =>
+      token === undefined ? undefined : createHash("sha256").update(`${token}/${runId}`).digest("hex");
 
     const notifications: Notification[] = [];
     let ingest: ExecutionResult["ingest"] = null;
     const invoke = (fn: keyof typeof FUNCTION_ARNS, stateName: string) => async (input: unknown) => {
-      this.injectFault(stateName);
+      const injected = this.takeInjection(stateName);
+      if (injected?.when !== "after") this.throwInjected(injected);
       const payload = this.pinStartTime((input as { Payload: Record<string, unknown> }).Payload, startTime);
+      let result: unknown;
       try {
-        const result = await this.handlers[fn](payload, lambdaContext(fn));
-        if (fn === "filter-expiring") ingest = result as ExecutionResult["ingest"];
-        return { StatusCode: 200, ExecutedVersion: "$LATEST", Payload: result };
+        result = await this.handlers[fn](payload, lambdaContext(fn));
       } catch (error) {
         throw lambdaFunctionError(error);
       }
+      this.throwInjected(injected);
+      if (fn === "filter-expiring") ingest = result as ExecutionResult["ingest"];
+      return { StatusCode: 200, ExecutedVersion: "$LATEST", Payload: result };
     };
     const query = (stateName: string) => async (input: unknown) => {
-      const injected = this.injectFault(stateName, ["FAILED"]);
+      const injected = this.takeInjection(stateName);
+      const failQuery = injected?.error === "FAILED";
+      if (injected?.when !== "after" && !failQuery) this.throwInjected(injected);
       // An injected failure runs a query that fails in the engine, without the request token:
       // a later real attempt with that token must not be taken for a replay of it.
       const request = input as Parameters<LocalAthena["startQueryExecutionSync"]>[0];
       const { QueryExecution } = await this.athena.startQueryExecutionSync(
-        injected === "FAILED"
+        failQuery
           ? { ...request, ClientRequestToken: undefined, QueryString: "SELECT injected_failure FROM facilities" }
-          : request,
+          : { ...request, ClientRequestToken: scopedToken(request.ClientRequestToken) },
       );
       if (QueryExecution.Status?.State !== "SUCCEEDED") {
         throw namedError("States.TaskFailed", JSON.stringify({ QueryExecution }));
       }
+      if (!failQuery) this.throwInjected(injected);
       return { QueryExecution };
     };
     const publish = (stateName: string) => async (input: unknown) => {
-      this.injectFault(stateName);
+      const injected = this.takeInjection(stateName);
+      if (injected?.when !== "after") this.throwInjected(injected);
       const { TopicArn, Subject, Message } = input as { TopicArn: string; Subject?: string; Message: string };
       const notification = { topic: TopicArn, subject: Subject ?? "", message: Message };
       notifications.push(notification);
       appendFileSync(join(this.stateDir, "outbox", "notifications.jsonl"), `${JSON.stringify(notification)}\n`);
       this.log(`SNS ${TopicArn}\n  Subject: ${notification.subject}\n  ${Message.replaceAll("\n", "\n  ")}`);
+      this.throwInjected(injected);
       return { MessageId: randomUUID() };
     };
 
@@ -265,6 +322,21 @@ export class LocalPipeline {
       } else {
         throw new Error(`The local runner has no stand-in for ${resource} (state ${stateName})`);
       }
+    }
+    // When one Parallel branch fails the execution ends, but a task already running in the other
+    // branch carries on (in AWS too: a Lambda invocation is not stopped). It is awaited before
+    // returning, so that its writes land before the caller looks, never in a later run or pipeline.
+    const running = new Set<Promise<unknown>>();
+    for (const [stateName, handler] of Object.entries(handlers)) {
+      handlers[stateName] = (input) => {
+        const call = handler(input);
+        running.add(call);
+        call.then(
+          () => running.delete(call),
+          () => running.delete(call),
+        );
+        return call;
+      };
     }
 
     const machine = new StateMachine(this.definition as never, {
@@ -292,6 +364,7 @@ export class LocalPipeline {
       error = { error: cause?.name ?? (caught as Error).name, cause: cause?.message ?? (caught as Error).message };
     }
     const { durations, retries } = await timings;
+    await Promise.allSettled([...running]);
     return {
       source: key,
       executionName,
@@ -351,14 +424,24 @@ export class LocalPipeline {
     return pinned;
   }
 
-  private injectFault(stateName: string, passThrough: readonly string[] = []): string | undefined {
+  /** The injection for this attempt of a state, if one is left (and counts it as used). */
+  private takeInjection(stateName: string): FaultInjection | undefined {
     const left = this.injectionsLeft.get(stateName);
     if (left === undefined || left <= 0) return undefined;
     this.injectionsLeft.set(stateName, left - 1);
     const injection = this.options.injections!.find((candidate) => candidate.state === stateName)!;
-    this.log(`Injected ${injection.error} into ${stateName}`);
-    if (passThrough.includes(injection.error)) return injection.error;
-    throw namedError(injection.error, `Injected by --inject ${stateName}=${injection.error}`);
+    this.log(`Injected ${injection.error} into ${stateName}${injection.when === "after" ? " (after the call)" : ""}`);
+    return injection;
+  }
+
+  private throwInjected(injection: FaultInjection | undefined): void {
+    if (injection === undefined) return;
+    throw namedError(injection.error, `Injected by --inject ${injection.state}=${injection.error}`);
+  }
+
+  /** The execution's start time: the pinned as-of date at midnight UTC, or now. */
+  private startTime(): string {
+    return this.options.asOf ? `${this.options.asOf}T00:00:00.000Z` : new Date().toISOString();
   }
 
   private log(line: string): void {
@@ -366,27 +449,13 @@ export class LocalPipeline {
   }
 }
 
-/** The input EventBridge delivers for an S3 "Object Created" event. */
+/** The input EventBridge delivers for an upload to the local bucket. */
 export function objectCreatedEvent(key: string, size: number, etag: string, time: string): Record<string, unknown> {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "Object Created",
-    source: "aws.s3",
-    account: LOCAL_AWS.accountId,
-    time: time.replace(/\.\d{3}Z$/, "Z"),
-    region: LOCAL_AWS.region,
-    resources: [`arn:aws:s3:::${LOCAL_AWS.bucket}`],
-    detail: {
-      version: "0",
-      bucket: { name: LOCAL_AWS.bucket },
-      object: { key, size, etag, sequencer: Date.now().toString(16).toUpperCase().padStart(18, "0") },
-      "request-id": randomUUID(),
-      requester: LOCAL_AWS.accountId,
-      "source-ip-address": "127.0.0.1",
-      reason: "PutObject",
-    },
-  };
+  return createdEvent(
+    { bucket: LOCAL_AWS.bucket, key, size, etag, lastModified: time },
+    { account: LOCAL_AWS.accountId, region: LOCAL_AWS.region },
+    { sequencer: Date.now().toString(16).toUpperCase().padStart(18, "0") },
+  );
 }
 
 function namedError(name: string, message: string): Error {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { FACILITY_COLUMNS } from "../../core/facility-schema";
 import {
+  MAX_REPORTED_PROBLEMS,
   US_STATE_AND_TERRITORY_CODES,
   validateFacility,
   type ValidationProblem,
@@ -15,6 +16,15 @@ function problemsOf(record: unknown): readonly ValidationProblem[] {
 }
 
 describe("validateFacility", () => {
+  test("reports at most MAX_REPORTED_PROBLEMS reasons per record, then how many more", () => {
+    const problems = problemsOf(facility({ services: Array.from({ length: 500 }, (_, i) => i) }));
+    expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    expect(problems[MAX_REPORTED_PROBLEMS]).toEqual({
+      field: "(record)",
+      message: `and ${500 - MAX_REPORTED_PROBLEMS} more problems`,
+    });
+  });
+
   test("accepts every record of the extended sample, keeping them as they are", () => {
     for (const line of extendedSampleLines()) {
       const result = validateFacility(JSON.parse(line), line);

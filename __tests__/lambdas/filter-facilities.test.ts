@@ -123,6 +123,35 @@ describe("filterFacilities (the core, on local streams)", () => {
     expect(outputs.opened[0].discardedFor).toBeInstanceOf(MalformedJsonArrayError);
   });
 
+  test("discards the outputs it opened when the source cannot be opened", async () => {
+    const outputs = new MemoryOutputs();
+    await expect(
+      filterFacilities({
+        source: "raw/x.jsonl",
+        window: expiryWindow("2026-11-26", 6),
+        maxLineBytes: 1024 * 1024,
+        maxDecompressedBytes: 10,
+        openOutputs: outputs.open,
+        openSource: () => {
+          throw new DecompressedSizeExceededError("too big");
+        },
+      }),
+    ).rejects.toThrow("too big");
+    expect(outputs.opened).toHaveLength(1);
+    expect(outputs.opened[0].committed).toBeUndefined();
+    expect(outputs.opened[0].discardedFor).toBeInstanceOf(DecompressedSizeExceededError);
+  });
+
+  test("rejects a record nested deeper than JSON.stringify can show, without failing the file", async () => {
+    const deep = JSON.stringify({ ...facility({ facility_id: "FAC-DN-9999" }), services: "__X__" }).replace(
+      '"__X__"',
+      "[".repeat(10_000) + "]".repeat(10_000),
+    );
+    const { promise, outputs } = run(`${JSON.stringify(facility())}\n${deep}\n`, { chunkSize: 65536 });
+    expect(await promise).toMatchObject({ records: 2, valid: 1, rejected: 1 });
+    expect(outputs.committed().rejected[0]).toMatchObject({ line: 2, facility_id: "FAC-DN-9999" });
+  });
+
   test("keeps writing through a slow output (backpressure) without losing lines", async () => {
     const records = Array.from({ length: 2000 }, (_, i) => facility({ facility_id: `FAC-${i}` }));
     const { promise, outputs } = run(jsonLines(records), { chunkSize: 4096 });

@@ -306,6 +306,12 @@ const fastPath = compileFastPath();
  * exception is an integer such as 1000 written as 1e3, hence `exponentForm`. So a text exactly
  * as long as that lower bound is the canonical text itself.
  */
+/**
+ * Reasons kept per rejected record: a hostile line (a million wrong-typed array elements) must not
+ * make the rejected output many times larger than the input.
+ */
+export const MAX_REPORTED_PROBLEMS = 20;
+
 export function validateFacility(value: unknown, originalText?: string): FacilityValidation {
   const fastLength = fastPath === undefined ? -1 : fastPath(value);
   if (fastLength >= 0) {
@@ -315,9 +321,13 @@ export function validateFacility(value: unknown, originalText?: string): Facilit
   walk.reset();
   const problems = checkFacility(value, walk);
   if (problems !== undefined) {
+    const reported = problems.slice(0, MAX_REPORTED_PROBLEMS);
+    if (problems.length > MAX_REPORTED_PROBLEMS) {
+      reported.push({ field: RECORD_FIELD, message: `and ${problems.length - MAX_REPORTED_PROBLEMS} more problems` });
+    }
     return {
       valid: false,
-      problems: problems.map((found) => (found.field === "" ? { ...found, field: RECORD_FIELD } : found)),
+      problems: reported.map((found) => (found.field === "" ? { ...found, field: RECORD_FIELD } : found)),
     };
   }
   let facility = value as Facility;
@@ -359,6 +369,14 @@ function decimalLength(value: number): number {
 /** A value quoted for a message, cut to a readable length. */
 export function quoted(value: unknown): string {
   if (value === undefined) return "nothing";
-  const json = JSON.stringify(value);
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // A value nested deeper than the stack allows: reject the record, not the whole file.
+    json = Array.isArray(value)
+      ? "[...] (an array nested too deep to show)"
+      : "{...} (an object nested too deep to show)";
+  }
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }

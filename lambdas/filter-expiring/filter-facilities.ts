@@ -110,11 +110,11 @@ const REPORTED_UNKNOWN_FIELDS = 20;
 export async function filterFacilities(options: FilterFacilitiesOptions): Promise<FilterFacilitiesSummary> {
   const ids = new FacilityIdLog();
   const first = new Pass(options, await options.openOutputs(), ids);
-  await first.run(await options.openSource(), () => ids.hasRepeats());
+  await first.run(await first.openSource(), () => ids.hasRepeats());
   if (!first.discarded) return first.summary(1);
 
   const second = new Pass(options, await options.openOutputs(), ids.latestLines());
-  await second.run(await options.openSource(), () => false);
+  await second.run(await second.openSource(), () => false);
   return second.summary(2);
 }
 
@@ -148,6 +148,17 @@ class Pass implements RecordHandler {
     this.curated = new LineWriter(outputs.curated);
     this.rejectedLines = new LineWriter(outputs.rejected);
     this.expiringLines = new LineWriter(outputs.expiring);
+  }
+
+  /** Opens the source; if it cannot be opened, the uploads already started are discarded. */
+  async openSource(): Promise<SourceBytes> {
+    try {
+      return await this.options.openSource();
+    } catch (error) {
+      this.outputsOpen = false;
+      await this.outputs.discard(asError(error));
+      throw error;
+    }
   }
 
   /** Reads the source through; commits the outputs unless `mustDiscard()` says otherwise at the end. */

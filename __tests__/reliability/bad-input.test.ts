@@ -1,0 +1,211 @@
+/**
+ * The bad-input corpus (__tests__/fixtures/bad-input/), end to end through the local pipeline:
+ * each file's outcome is the one documented in expected.json, valid + rejected = records, and
+ * every rejected record is in rejected/ with its line number, its reasons and its original text.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { validateFacility } from "../../lambdas/filter-expiring/facility-validation";
+import { OVERSIZE_HEAD_BYTES } from "../../lambdas/filter-expiring/record-splitter";
+import { filterOutputKeys } from "../../lambdas/shared/output-keys";
+import { LocalPipeline, type ExecutionResult } from "../../local/pipeline";
+import { gzipBomb } from "../fixtures/bad-input/gzip-bomb";
+import { AS_OF, withEnv } from "./helpers";
+
+const CORPUS = join(__dirname, "..", "fixtures", "bad-input");
+const NOT_INPUTS = new Set(["expected.json", "gzip-bomb.ts"]);
+
+interface ExpectedOutcome {
+  readonly file: string;
+  readonly what: string;
+  /** Not committed: written by gzip-bomb.ts for the test. */
+  readonly generated?: boolean;
+  /** Handler settings lowered for this file. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly status: "SUCCEEDED" | "FAILED";
+  readonly error?: string;
+  readonly errorMessage?: string;
+  /** false: the whole file is refused and no output may exist. */
+  readonly written?: boolean;
+  readonly records?: number;
+  readonly valid?: number;
+  readonly rejected?: number;
+  readonly rejectedLines?: readonly { readonly line: number; readonly reason: string }[];
+}
+
+interface RejectedLine {
+  readonly line: number;
+  readonly facility_id: string | null;
+  readonly reasons: readonly { readonly field: string; readonly message: string }[];
+  readonly text: string;
+}
+
+const manifest = (JSON.parse(readFileSync(join(CORPUS, "expected.json"), "utf8")) as { files: ExpectedOutcome[] })
+  .files;
+const scratch = mkdtempSync(join(tmpdir(), "bad-input-"));
+
+/** The file to upload: the committed one, or the generated bomb (4 MiB of records in about 20 KB). */
+function inputPath(expected: ExpectedOutcome): string {
+  if (!expected.generated) return join(CORPUS, expected.file);
+  const path = join(scratch, expected.file);
+  writeFileSync(path, gzipBomb({ decompressedBytes: 4 * 1024 * 1024 }));
+  return path;
+}
+
+/** The source's lines as the handler numbers them: decompressed, without a leading BOM, split at LF. */
+function sourceLines(path: string): Buffer[] {
+  let bytes = readFileSync(path);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  const lines: Buffer[] = [];
+  for (let start = 0; start <= bytes.length;) {
+    const end = bytes.indexOf(0x0a, start);
+    lines.push(bytes.subarray(start, end === -1 ? bytes.length : end));
+    start = end === -1 ? bytes.length + 1 : end + 1;
+  }
+  return lines;
+}
+
+const linesOf = (text: string) => text.split("\n").filter((line) => line !== "");
+
+let pipeline: LocalPipeline;
+beforeAll(async () => {
+  pipeline = await LocalPipeline.start({ asOf: AS_OF, retryIntervalMs: 1 });
+});
+afterAll(async () => {
+  await pipeline.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test("expected.json documents every file of the corpus, and no other", () => {
+  const committed = readdirSync(CORPUS).filter((file) => !NOT_INPUTS.has(file));
+  const documented = manifest.filter((entry) => !entry.generated).map((entry) => entry.file);
+  expect(documented.sort()).toEqual(committed.sort());
+  expect(manifest.find((entry) => entry.generated)?.file).toBe("gzip-bomb.jsonl.gz");
+  for (const entry of manifest) {
+    if (entry.written === false) continue;
+    expect({ file: entry.file, sum: entry.valid! + entry.rejected! }).toEqual({ file: entry.file, sum: entry.records });
+    expect({ file: entry.file, listed: entry.rejectedLines!.length }).toEqual({
+      file: entry.file,
+      listed: entry.rejected,
+    });
+  }
+});
+
+describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file, expected) => {
+  const key = `raw/bad-input/${file}`;
+  const outputs = filterOutputKeys(key);
+  const path = inputPath(expected);
+  let run: ExecutionResult;
+  const read = async (outputKey: string) =>
+    (await pipeline.listKeys(outputKey)).includes(outputKey) ? pipeline.readObject(outputKey) : undefined;
+
+  beforeAll(async () => {
+    run = await withEnv(expected.env ?? {}, async () => pipeline.runExecution(await pipeline.upload(path, key)));
+  });
+
+  test(`${expected.status}${expected.error ? ` with ${expected.error}` : ""}`, () => {
+    expect(run.status).toBe(expected.status);
+    if (expected.status === "SUCCEEDED") {
+      expect(run.notifications).toEqual([]);
+      return;
+    }
+    expect(run.error?.error).toBe(expected.error);
+    if (expected.errorMessage) expect(run.error?.cause).toContain(expected.errorMessage);
+    expect(run.notifications).toHaveLength(1);
+    expect(run.notifications[0].message).toContain(`s3://${pipeline.bucket}/${key}\n`);
+    expect(run.notifications[0].message).toContain(`Error: ${expected.error}\n`);
+  });
+
+  if (expected.written === false) {
+    test("nothing is written for it", async () => {
+      for (const outputKey of Object.values(outputs)) expect(await read(outputKey)).toBeUndefined();
+    });
+    return;
+  }
+
+  test(`records ${expected.records} = valid ${expected.valid} + rejected ${expected.rejected}`, async () => {
+    const curated = linesOf((await read(outputs.curated))!);
+    const rejected = linesOf((await read(outputs.rejected))!);
+    expect(curated).toHaveLength(expected.valid!);
+    expect(rejected).toHaveLength(expected.rejected!);
+    if (run.ingest !== null) {
+      expect(run.ingest).toMatchObject({
+        records: expected.records,
+        valid: expected.valid,
+        rejected: expected.rejected,
+      });
+      expect(run.ingest.valid + run.ingest.rejected).toBe(run.ingest.records);
+    } else {
+      // NoValidRecordsError: the handler wrote its outputs, then failed the run.
+      expect(run.error?.cause).toContain(`none of its ${expected.records} records is valid`);
+    }
+  });
+
+  test("every curated line is a valid record in canonical form", async () => {
+    for (const line of linesOf((await read(outputs.curated))!)) {
+      const result = validateFacility(JSON.parse(line), line);
+      expect(result).toMatchObject({ valid: true, canonicalJson: line });
+    }
+  });
+
+  test("every rejected line has its line number, its reasons and its original text", async () => {
+    const rejected = linesOf((await read(outputs.rejected))!).map((line) => JSON.parse(line) as RejectedLine);
+    const lines = sourceLines(path);
+    const isArray = lines.join("\n").trimStart().startsWith("[");
+
+    expect(rejected.map((record) => record.line)).toEqual(expected.rejectedLines!.map((entry) => entry.line));
+    rejected.forEach((record, i) => {
+      const reasons = record.reasons.map((reason) => `${reason.field}: ${reason.message}`);
+      expect({ line: record.line, reasons }).toEqual({
+        line: record.line,
+        reasons: expect.arrayContaining([expect.stringContaining(expected.rejectedLines![i].reason)]),
+      });
+      expect(record.facility_id === null || typeof record.facility_id === "string").toBe(true);
+
+      const original = lines[record.line - 1];
+      if (isArray) {
+        // An element's text, starting on its line.
+        expect(
+          lines
+            .slice(record.line - 1)
+            .join("\n")
+            .toString(),
+        ).toContain(record.text);
+      } else if (reasons.some((reason) => reason.includes("more than MAX_LINE_BYTES"))) {
+        expect(record.text).toBe(original.subarray(0, OVERSIZE_HEAD_BYTES).toString("utf8"));
+      } else {
+        const withoutCr = original[original.length - 1] === 0x0d ? original.subarray(0, -1) : original;
+        expect(record.text).toBe(withoutCr.toString("utf8"));
+      }
+    });
+  });
+
+  test("the expiring output holds only curated facilities", async () => {
+    const curatedIds = new Set(linesOf((await read(outputs.curated))!).map((line) => JSON.parse(line).facility_id));
+    for (const line of linesOf((await read(outputs.expiring))!))
+      expect(curatedIds).toContain(JSON.parse(line).facility_id);
+  });
+});
+
+describe("a gzip bomb past the default cap", () => {
+  test("2 MB that expand past MAX_DECOMPRESSED_BYTES' 2 GiB default are refused at the cap, in bounded memory", async () => {
+    // Spaces without a newline: nothing for the parser to do, so only the cap can stop it.
+    const path = join(scratch, "gzip-bomb-default-cap.jsonl.gz");
+    writeFileSync(path, gzipBomb({ decompressedBytes: 2 * 1024 ** 3 + 1, line: null }));
+    const key = "raw/bad-input/gzip-bomb-default-cap.jsonl.gz";
+    const rssBefore = process.memoryUsage().rss;
+
+    const run = await pipeline.runExecution(await pipeline.upload(path, key));
+
+    expect(run.status).toBe("FAILED");
+    expect(run.error?.error).toBe("DecompressedSizeExceededError");
+    expect(run.error?.cause).toContain("more than 2147483648 bytes once decompressed");
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
+    for (const outputKey of Object.values(filterOutputKeys(key))) {
+      expect(await pipeline.listKeys(outputKey)).toEqual([]);
+    }
+  }, 120_000);
+});
