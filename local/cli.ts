@@ -143,12 +143,14 @@ export async function main(
 
   const log = (line: string) => io.stderr.write(`${line}\n`);
   // Handlers log JSON to stdout, as in Lambda; with --json, stdout carries only the result.
+  // The report's own channel, taken before any redirection.
+  const reportOut: NodeJS.WritableStream = { write: io.stdout.write.bind(io.stdout) } as NodeJS.WritableStream;
   const restoreStdout = options.json ? redirectStdoutTo(io.stderr) : () => undefined;
   const pipeline = await LocalPipeline.start({ ...options.pipeline, log: options.json ? log : undefined });
   const runs: ExecutionResult[] = [];
   try {
     for (const file of options.files) runs.push(await processWithProgress(pipeline, file, log));
-    if (options.watchDir) await watchFolder(pipeline, options.watchDir, options, io, log, runs);
+    if (options.watchDir) await watchFolder(pipeline, options.watchDir, options, reportOut, log, runs);
   } finally {
     restoreStdout();
   }
@@ -183,7 +185,7 @@ async function watchFolder(
   pipeline: LocalPipeline,
   dir: string,
   options: CliOptions,
-  io: { stdout: NodeJS.WritableStream },
+  out: NodeJS.WritableStream,
   log: (line: string) => void,
   runs: ExecutionResult[],
 ): Promise<void> {
@@ -199,8 +201,8 @@ async function watchFolder(
       await waitUntilStable(file);
       const run = await processWithProgress(pipeline, file, log);
       runs.push(run);
-      if (options.json) io.stdout.write(`${JSON.stringify(toJsonContract(await buildReport(pipeline, [run])))}\n`);
-      else printReport(await buildReport(pipeline, [run]), io.stdout);
+      if (options.json) out.write(`${JSON.stringify(toJsonContract(await buildReport(pipeline, [run])))}\n`);
+      else printReport(await buildReport(pipeline, [run]), out);
     });
   });
   await new Promise<void>((done) => process.once("SIGINT", () => done()));

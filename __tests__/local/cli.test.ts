@@ -105,3 +105,50 @@ describe("parseCli", () => {
     expect(parseCli(["--help"])).toBe("help");
   });
 });
+
+describe("--watch", () => {
+  test("processes a file as it lands in the folder, prints its report, and stops on Ctrl-C", async () => {
+    const { spawn } = await import("node:child_process");
+    const { copyFileSync, mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const incoming = mkdtempSync(join(tmpdir(), "incoming-"));
+    const child = spawn(join(ROOT, "node_modules", ".bin", "node"), [
+      "--openssl-legacy-provider",
+      join(ROOT, "bin", "facility-pipeline.js"),
+      "--watch",
+      incoming,
+      "--as-of",
+      "2026-11-26",
+      "--json",
+    ]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const waitFor = async (condition: () => boolean, what: string) => {
+      for (let waited = 0; !condition(); waited += 100) {
+        if (waited > 20_000) throw new Error(`timed out waiting for ${what}; stderr: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      await waitFor(() => stderr.includes("Watching"), "the watcher to start");
+      copyFileSync(SAMPLE, join(incoming, "landed.jsonl"));
+      await waitFor(() => stdout.includes("\n"), "the first report");
+      const report = JSON.parse(stdout.split("\n")[0]);
+      expect(report.runs).toEqual([
+        {
+          source: "raw/landed.jsonl",
+          status: "SUCCEEDED",
+          ingest: { records: 3, valid: 3, rejected: 0, expiring: 1, expired: 1 },
+          error: null,
+        },
+      ]);
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
