@@ -4,19 +4,10 @@
  * (replay, status, query, notify-test) choose, format and decide exit codes; a target only talks
  * to its services.
  */
+import type { CreatedObject } from "../core/s3-event";
 
 /** One object version in the data bucket, as the S3 "Object Created" event describes it. */
-export interface SourceObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly size: number;
-  /** Without the surrounding quotes, as EventBridge sends it. */
-  readonly etag: string;
-  /** Absent when the bucket is not versioned (the local S3 endpoint). */
-  readonly versionId?: string;
-  /** ISO 8601: when this version was written; the event's time. */
-  readonly lastModified?: string;
-}
+export type SourceObject = CreatedObject;
 
 /** What happened to one replay request. */
 export type ReplayOutcome = "started" | "already-started" | "would-start";

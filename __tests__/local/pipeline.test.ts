@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { readResultRows } from "../../local/athena";
-import { LocalPipeline, type ExecutionResult, type LocalPipelineOptions } from "../../local/pipeline";
+import { LocalPipeline, type ExecutionResult } from "../../local/pipeline";
+import { withPipeline } from "../reliability/helpers";
 
 const AS_OF = "2026-11-26";
 const EXTENDED = join(__dirname, "..", "..", "data", "extended_sample_facility_data.json");
@@ -23,18 +24,6 @@ function scratchFile(name: string, content: string | Buffer): string {
   return file;
 }
 const records = readFileSync(EXTENDED, "utf8").trim().split("\n");
-
-async function withPipeline<T>(
-  options: LocalPipelineOptions,
-  use: (pipeline: LocalPipeline) => Promise<T>,
-): Promise<T> {
-  const pipeline = await LocalPipeline.start({ asOf: AS_OF, retryIntervalMs: 1, ...options });
-  try {
-    return await use(pipeline);
-  } finally {
-    await pipeline.stop();
-  }
-}
 
 async function stateCounts(pipeline: LocalPipeline): Promise<Record<string, string | null>[]> {
   return readResultRows(await pipeline.readObject("analytics/state_counts/latest.csv"));
