@@ -149,15 +149,19 @@ export async function main(
   const pipeline = await LocalPipeline.start({ ...options.pipeline, log: options.json ? log : undefined });
   const runs: ExecutionResult[] = [];
   try {
-    for (const file of options.files) runs.push(await processWithProgress(pipeline, file, log));
-    if (options.watchDir) await watchFolder(pipeline, options.watchDir, options, reportOut, log, runs);
+    try {
+      for (const file of options.files) runs.push(await processWithProgress(pipeline, file, log));
+      if (options.watchDir) await watchFolder(pipeline, options.watchDir, options, reportOut, log, runs);
+    } finally {
+      restoreStdout();
+    }
+    const report = await buildReport(pipeline, runs);
+    if (options.json) io.stdout.write(`${JSON.stringify(toJsonContract(report), null, 2)}\n`);
+    else if (!options.watchDir) printReport(report, io.stdout);
   } finally {
-    restoreStdout();
+    // Also on an error: the S3 endpoint and DuckDB would otherwise keep the process alive.
+    await pipeline.stop();
   }
-  const report = await buildReport(pipeline, runs);
-  if (options.json) io.stdout.write(`${JSON.stringify(toJsonContract(report), null, 2)}\n`);
-  else if (!options.watchDir) printReport(report, io.stdout);
-  await pipeline.stop();
   return runs.some((run) => run.status === "FAILED") ? 1 : 0;
 }
 
@@ -243,7 +247,8 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
   for (const run of runs) {
     const outputs = run.ingest?.outputs as { expiring?: string; rejected?: string } | undefined;
     if (run.status === "SUCCEEDED" && outputs?.expiring)
-      expiringFacilities.push(...(await readJsonLines(pipeline, outputs.expiring)));
+      // One at a time: spreading hundreds of thousands of arguments overflows the stack.
+      for (const facility of await readJsonLines(pipeline, outputs.expiring)) expiringFacilities.push(facility);
     if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0) {
       for (const line of await readJsonLines(pipeline, outputs.rejected))
         rejectedRecords.push({ source: run.source, ...line });

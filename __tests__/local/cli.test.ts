@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parseCli, UsageError } from "../../local/cli";
+import { buildReport, parseCli, UsageError } from "../../local/cli";
+import type { ExecutionResult, LocalPipeline } from "../../local/pipeline";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
@@ -150,5 +151,36 @@ describe("--watch", () => {
     } finally {
       child.kill("SIGKILL");
     }
+  });
+});
+
+describe("buildReport", () => {
+  test("gathers hundreds of thousands of expiring facilities without overflowing the stack", async () => {
+    const count = 300_000;
+    const expiringLines = `${Array.from({ length: count }, (_, i) => JSON.stringify({ facility_id: `F${i}` })).join("\n")}\n`;
+    const pipeline = {
+      bucket: "local-facility-data",
+      stateDir: "/tmp/x",
+      outboxFile: "/tmp/x/outbox/notifications.jsonl",
+      options: {},
+      readObject: async (key: string) => (key.startsWith("transformed/") ? expiringLines : ""),
+      listKeys: async () => [],
+    } as unknown as LocalPipeline;
+    const run = {
+      source: "raw/big.jsonl",
+      status: "SUCCEEDED",
+      ingest: {
+        records: count,
+        valid: count,
+        rejected: 0,
+        expiring: count,
+        expired: 0,
+        outputs: { expiring: "transformed/expiring_facilities/big.jsonl" },
+      },
+      output: {},
+      notifications: [],
+    } as unknown as ExecutionResult;
+    const report = await buildReport(pipeline, [run]);
+    expect(report.expiringFacilities).toHaveLength(count);
   });
 });
