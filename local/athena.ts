@@ -10,13 +10,14 @@
  * functions and syntax that DuckDB reads differently are bridged in ./duckdb-trino.ts.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { crc32 } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from "@duckdb/node-api";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
 import { FACILITY_COLUMNS, toDuckDbType } from "../core/facility-schema";
 import {
@@ -40,7 +41,10 @@ export interface LocalAthenaOptions {
   readonly database: string;
   /** The workgroup's enforced result location, `s3://<bucket>/athena-results/`. */
   readonly outputLocation: string;
-  /** Scratch directory for the downloaded curated objects; the only directory SQL may read. */
+  /**
+   * Scratch directory for the downloaded curated objects and each result CSV until it is uploaded;
+   * the only directory SQL may read.
+   */
   readonly workDir: string;
   /**
    * What `current_date` returns, YYYY-MM-DD: a fixed as-of date, or a function asked at the start
@@ -261,47 +265,82 @@ export class LocalAthena {
     }
     const database = (input.QueryExecutionContext?.Database ?? "default").toLowerCase();
     const today = this.currentDate();
-    const engine = await this.engine();
-    const { connection } = engine;
-
-    let result: { csv: string; scanned: number };
+    const { connection } = await this.engine();
+    const resultFile = join(this.workDir, "results", `${id}.csv`);
     try {
-      const prepared = await prepareTrinoQuery(connection, input.QueryString);
-      const tableNames = new Set([
-        `${this.database}.${CATALOG.table}`,
-        `${CATALOG_NAME}.${this.database}.${CATALOG.table}`,
-        ...(database === this.database ? [CATALOG.table] : []),
-      ]);
-      const readsTable = prepared.tables.some((table) => tableNames.has(table));
-      const scanned = readsTable ? await this.refreshTable(connection) : 0;
+      let written: { scanned: number; checksum: number };
       try {
-        await connection.run(`USE ${CATALOG_NAME}.${identifier(database)}`);
-      } catch {
-        throw new TrinoQueryError("SCHEMA_NOT_FOUND", `Schema '${database}' does not exist`);
+        written = await this.runToFile(connection, input.QueryString, database, today, resultFile);
+      } catch (error) {
+        if (isInfrastructureError(error)) throw error;
+        return this.failed(input, id, submitted, toTrinoError(error).reason, started);
       }
-      await connection.run(currentDateMacro(today));
-      const reader = await connection.runAndReadAll(prepared.sql);
-      const types = reader.columnTypes();
-      const rows = reader.getRows().map((row) => row.map((value, i) => renderTrinoValue(value, types[i])));
-      result = { csv: formatAthenaCsv(reader.columnNames(), rows), scanned };
-    } catch (error) {
-      if (isInfrastructureError(error)) throw error;
-      return this.failed(input, id, submitted, toTrinoError(error).reason, started);
+      const engineFinished = Date.now();
+      await this.uploadResult(resultFile, `${this.output.prefix}${id}.csv`, written.checksum);
+      return this.queryExecution(input, id, submitted, started, {
+        State: "SUCCEEDED",
+        engineMillis: engineFinished - started,
+        scanned: written.scanned,
+      });
+    } finally {
+      await rm(resultFile, { force: true });
     }
-    const engineFinished = Date.now();
-    await this.options.s3.send(
-      new PutObjectCommand({
-        Bucket: this.output.bucket,
-        Key: `${this.output.prefix}${id}.csv`,
-        Body: result.csv,
-        ContentType: "text/csv",
-      }),
-    );
-    return this.queryExecution(input, id, submitted, started, {
-      State: "SUCCEEDED",
-      engineMillis: engineFinished - started,
-      scanned: result.scanned,
-    });
+  }
+
+  /** Runs a query in DuckDB and writes its result CSV to `file`; returns the bytes scanned and the file's CRC32. */
+  private async runToFile(
+    connection: DuckDBConnection,
+    query: string,
+    database: string,
+    today: string,
+    file: string,
+  ): Promise<{ scanned: number; checksum: number }> {
+    const prepared = await prepareTrinoQuery(connection, query);
+    const tableNames = new Set([
+      `${this.database}.${CATALOG.table}`,
+      `${CATALOG_NAME}.${this.database}.${CATALOG.table}`,
+      ...(database === this.database ? [CATALOG.table] : []),
+    ]);
+    const readsTable = prepared.tables.some((table) => tableNames.has(table));
+    const scanned = readsTable ? await this.refreshTable(connection) : 0;
+    try {
+      await connection.run(`USE ${CATALOG_NAME}.${identifier(database)}`);
+    } catch {
+      throw new TrinoQueryError("SCHEMA_NOT_FOUND", `Schema '${database}' does not exist`);
+    }
+    await connection.run(currentDateMacro(today));
+    // Materialized in DuckDB (compact, native), then read out a chunk at a time: a streaming result
+    // (connection.stream) that fails halfway ends as an exhausted one does (duckdb_fetch_chunk returns
+    // NULL for both, and @duckdb/node-api does not expose duckdb_result_error), so a query failing
+    // on row 50,000 would become a SUCCEEDED result of the rows before it.
+    const rows = await connection.run(prepared.sql);
+    await mkdir(dirname(file), { recursive: true });
+    return { scanned, checksum: await writeAthenaCsv(rows, file) };
+  }
+
+  /**
+   * PutObject of a result file, streamed from disk with its length and CRC32 given. With its
+   * checksum supplied, the SDK sends the bytes as they are, never in aws-chunked framing (which
+   * s3rver would store verbatim), whatever the client's requestChecksumCalculation. The SDK does
+   * not retry a streamed body; a failed upload throws, as S3 being unreachable does.
+   */
+  private async uploadResult(file: string, key: string, checksum: number): Promise<void> {
+    const { size } = await stat(file);
+    const body = createReadStream(file);
+    try {
+      await this.options.s3.send(
+        new PutObjectCommand({
+          Bucket: this.output.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: size,
+          ContentType: "text/csv",
+          ChecksumCRC32: crc32Base64(checksum),
+        }),
+      );
+    } finally {
+      body.destroy();
+    }
   }
 
   private currentDate(): string {
@@ -474,10 +513,49 @@ export class LocalAthena {
  * embedded quotes doubled, NULL as an empty unquoted field, each line ending in "\n".
  */
 export function formatAthenaCsv(columns: readonly string[], rows: readonly (readonly (string | null)[])[]): string {
-  const field = (value: string | null) => (value === null ? "" : `"${value.replaceAll('"', '""')}"`);
-  let csv = `${columns.map(field).join(",")}\n`;
-  for (const row of rows) csv += `${row.map(field).join(",")}\n`;
+  let csv = athenaCsvLine(columns);
+  for (const row of rows) csv += athenaCsvLine(row);
   return csv;
+}
+
+/** One line of Athena's result CSV (see formatAthenaCsv), its "\n" included. */
+function athenaCsvLine(values: readonly (string | null)[]): string {
+  return `${values.map(athenaCsvField).join(",")}\n`;
+}
+
+const athenaCsvField = (value: string | null) => (value === null ? "" : `"${value.replaceAll('"', '""')}"`);
+
+/**
+ * Writes a DuckDB result to `file` as Athena's result CSV, the bytes formatAthenaCsv gives for the
+ * same rows, rendering and writing one chunk of rows (2,048) at a time; returns the CRC32 of the
+ * bytes written. A failure rejects with the file left partial, for the caller to remove.
+ */
+export async function writeAthenaCsv(result: DuckDBResult, file: string): Promise<number> {
+  const types = result.columnTypes();
+  let checksum = 0;
+  const encoded = (text: string) => {
+    const bytes = Buffer.from(text, "utf8");
+    checksum = crc32(bytes, checksum);
+    return bytes;
+  };
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield encoded(athenaCsvLine(result.columnNames()));
+    for await (const chunk of result) {
+      let text = "";
+      for (const row of chunk.getRows())
+        text += athenaCsvLine(row.map((value, i) => renderTrinoValue(value, types[i])));
+      yield encoded(text);
+    }
+  }
+  await pipeline(chunks(), createWriteStream(file));
+  return checksum;
+}
+
+/** A CRC32 as S3's x-amz-checksum-crc32 header writes it: the 4 big-endian bytes in base64. */
+function crc32Base64(checksum: number): string {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(checksum >>> 0);
+  return bytes.toString("base64");
 }
 
 /**

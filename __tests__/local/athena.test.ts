@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -14,8 +15,15 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import S3rver from "s3rver";
 import { CATALOG, DATA_PREFIXES } from "../../core/data-layout";
 import { readQuery } from "../../core/sql";
-import { LocalAthena, readResultRows, type LocalAthenaOptions, type QueryExecution } from "../../local/athena";
-import { prepareTrinoQuery } from "../../local/duckdb-trino";
+import {
+  LocalAthena,
+  formatAthenaCsv,
+  readResultRows,
+  writeAthenaCsv,
+  type LocalAthenaOptions,
+  type QueryExecution,
+} from "../../local/athena";
+import { prepareTrinoQuery, renderTrinoValue } from "../../local/duckdb-trino";
 
 // Without these the SDK streams uploads with checksum framing, which s3rver stores verbatim.
 process.env.AWS_REQUEST_CHECKSUM_CALCULATION = "WHEN_REQUIRED";
@@ -25,11 +33,18 @@ const SAMPLE_FILE = join(__dirname, "..", "..", "data", "extended_sample_facilit
 const SAMPLE = readFileSync(SAMPLE_FILE, "utf8");
 const SAMPLE_BYTES = statSync(SAMPLE_FILE).size;
 const WORKGROUP = "hfap-local-facility-pipeline";
-const BUCKETS = { sample: "sample-data", growing: "growing-data", empty: "empty-data", broken: "broken-data" };
+const BUCKETS = {
+  sample: "sample-data",
+  growing: "growing-data",
+  empty: "empty-data",
+  broken: "broken-data",
+  streamed: "streamed-data",
+};
 
 let scratch: string;
 let server: { run(): Promise<{ port: number }>; close(): Promise<void> };
 let s3: S3Client;
+let endpoint: string;
 const engines: LocalAthena[] = [];
 
 beforeAll(async () => {
@@ -42,8 +57,9 @@ beforeAll(async () => {
     configureBuckets: Object.values(BUCKETS).map((name) => ({ name, configs: [] })),
   });
   const { port } = await server.run();
+  endpoint = `http://127.0.0.1:${port}`;
   s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     region: "us-east-1",
     forcePathStyle: true,
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
@@ -504,6 +520,115 @@ describe("LocalAthena errors and options", () => {
         "  - workgroup must not be empty\n" +
         '  - currentDate must be a date written YYYY-MM-DD (received "2026-02-30")',
     );
+  });
+});
+
+describe("LocalAthena writes each result to a scratch file, then uploads it as a stream", () => {
+  /** Result files still in the scratch directory: none once a query has returned. */
+  const scratchResults = () => {
+    const dir = join(scratch, "work", BUCKETS.streamed, "results");
+    return existsSync(dir) ? readdirSync(dir) : [];
+  };
+
+  test("a result of several chunks (5,000 rows) is written whole, in order, with its length in bytes", async () => {
+    // GIVEN a result over three DuckDB chunks (2,048 rows each), with NULLs, quotes and non-ASCII text
+    const athena = athenaFor(BUCKETS.streamed, { workDir: join(scratch, "work", BUCKETS.streamed) });
+    let expected = '"n","name"\n';
+    for (let i = 0; i < 5000; i++) expected += `"${i}",${i % 7 === 0 ? "" : `"Mayagüez ""${i}"""`}\n`;
+
+    // WHEN
+    const execution = await run(
+      athena,
+      `SELECT i AS n, CASE WHEN i % 7 = 0 THEN NULL ELSE 'Mayagüez "' || CAST(i AS VARCHAR) || '"' END AS name
+       FROM range(5000) AS t (i) ORDER BY i`,
+    );
+
+    // THEN
+    expect(await resultCsv(execution)).toBe(expected);
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKETS.streamed, Key: `athena-results/${execution.QueryExecutionId}.csv` }),
+    );
+    expect(head.ContentLength).toBe(Buffer.byteLength(expected));
+    expect(head.ContentType).toBe("text/csv");
+    expect(scratchResults()).toEqual([]);
+  });
+
+  test("a query that fails after its first chunks -> FAILED, not the rows before the error", async () => {
+    // GIVEN a query whose last of 100,000 rows fails (a streaming DuckDB result would end there silently)
+    const athena = athenaFor(BUCKETS.streamed, { workDir: join(scratch, "work", BUCKETS.streamed) });
+    const before = await resultKeys(BUCKETS.streamed);
+
+    // WHEN
+    const execution = await run(
+      athena,
+      "SELECT i, ARRAY[i][CASE WHEN i < 99999 THEN 1 ELSE 2 END] AS x FROM range(100000) AS t (i)",
+    );
+
+    // THEN
+    expect(execution.Status.State).toBe("FAILED");
+    expect(execution.Status.StateChangeReason).toBe(
+      "INVALID_FUNCTION_ARGUMENT: Array subscript must be less than or equal to array length: 2 > 1",
+    );
+    expect(await resultKeys(BUCKETS.streamed)).toEqual(before);
+    expect(scratchResults()).toEqual([]);
+  });
+
+  test("a client that frames streamed uploads (checksums WHEN_SUPPORTED) still stores the plain CSV", async () => {
+    // GIVEN a client without the WHEN_REQUIRED setting s3rver needs for streamed bodies
+    const framing = new S3Client({
+      endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      requestChecksumCalculation: "WHEN_SUPPORTED",
+    });
+    const athena = athenaFor(BUCKETS.streamed, { s3: framing, workDir: join(scratch, "work", "framing") });
+
+    // WHEN
+    const execution = await run(athena, "SELECT 'a,b' AS x, CAST(NULL AS INTEGER) AS y UNION ALL SELECT 'ü', 2");
+
+    // THEN
+    expect(await resultCsv(execution)).toBe('"x","y"\n"a,b",\n"ü","2"\n');
+    framing.destroy();
+  });
+});
+
+describe("writeAthenaCsv", () => {
+  let instance: DuckDBInstance;
+  let connection: DuckDBConnection;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(":memory:");
+    connection = await instance.connect();
+  });
+  afterAll(() => {
+    connection.closeSync();
+    instance.closeSync();
+  });
+
+  test("writes the bytes formatAthenaCsv gives for the materialized rows, over several chunks and every rendered type", async () => {
+    // GIVEN 5,000 rows (three chunks) of each type renderTrinoValue formats, NULLs included
+    const query = `
+      SELECT i AS "integer", i / 8 AS "double", CAST(i AS DECIMAL(10, 2)) AS "decimal",
+             DATE '2026-01-01' + CAST(i AS INTEGER) AS "date",
+             TIMESTAMP '2026-01-01 00:00:00' + to_milliseconds(i) AS "timestamp",
+             CASE WHEN i % 5 = 0 THEN NULL ELSE 'Señora "' || i || '", line\nnext' END AS "varchar",
+             [i, NULL] AS "list", {'a': i, 'b': 'x'} AS "struct", MAP {'k': i} AS "map"
+      FROM range(5000) AS t (i) ORDER BY i`;
+    const materialized = await connection.runAndReadAll(query);
+    const types = materialized.columnTypes();
+    const expected = formatAthenaCsv(
+      materialized.columnNames(),
+      materialized.getRows().map((row) => row.map((value, i) => renderTrinoValue(value, types[i]))),
+    );
+    const file = join(scratch, "write-athena-csv.csv");
+
+    // WHEN
+    const checksum = await writeAthenaCsv(await connection.run(query), file);
+
+    // THEN
+    const written = readFileSync(file);
+    expect(written.toString("utf8")).toBe(expected);
+    expect(checksum).toBe(crc32(written));
   });
 });
 
