@@ -115,6 +115,24 @@ describe("filterFacilities (the core, on local streams)", () => {
     expect(rejected[0].text).toBe(JSON.stringify(a1));
   });
 
+  test("settles a repeated id between two elements of a JSON array on one line", async () => {
+    const first = facility({ facility_id: "A", facility_name: "first A" });
+    const second = facility({ facility_id: "A", facility_name: "second A" });
+    const { promise, outputs } = run(`[${JSON.stringify(first)},${JSON.stringify(second)}]`);
+
+    expect(await promise).toMatchObject({ records: 2, valid: 1, rejected: 1, superseded: 1, passes: 2 });
+    const { curated, rejected } = outputs.committed();
+    expect(curated).toEqual([second]);
+    expect(rejected).toEqual([
+      {
+        line: 1,
+        facility_id: "A",
+        reasons: [{ field: "facility_id", message: "superseded by line 1" }],
+        text: JSON.stringify(first),
+      },
+    ]);
+  });
+
   test("discards the outputs when the source fails part way, and commits nothing", async () => {
     const { promise, outputs } = run(`[${JSON.stringify(facility())} ${JSON.stringify(facility())}]`);
     await expect(promise).rejects.toThrow(MalformedJsonArrayError);

@@ -100,6 +100,98 @@ describe("FacilityIdLog", () => {
     expect(log.latestLines().lineOf("FAC-1")).toBe(4);
     expect(log.latestLines().lineOf("FAC-1 ")).toBe(2);
   });
+
+  test("tells pass 2 of each valid record, in order, the line of the later record that supersedes it", () => {
+    const log = new FacilityIdLog();
+    const ids = ["A", "B", "A", "C", "A", "B"];
+    ids.forEach((id, i) => log.add(id, i + 1));
+    expect(log.hasRepeats()).toBe(true);
+    const latest = log.latestLines();
+    expect(ids.map((id) => latest.supersededBy(id))).toEqual([5, 6, 5, 0, 0, 0]);
+  });
+
+  test("tells apart two records on one line (a JSON array written on one line)", () => {
+    const log = new FacilityIdLog();
+    [
+      ["A", 1],
+      ["A", 1],
+      ["B", 1],
+    ].forEach(([id, line]) => log.add(id as string, line as number));
+    const latest = log.latestLines();
+    expect(["A", "A", "B"].map((id) => latest.supersededBy(id))).toEqual([1, 0, 0]);
+  });
+
+  test("keeps lines far apart and lines shared by several records (deltas of 0 and of 255 or more)", () => {
+    const log = new FacilityIdLog();
+    const records: [string, number][] = [
+      ["A", 3],
+      ["B", 3],
+      ["A", 258],
+      ["C", 513],
+      ["D", 514],
+      ["B", 100_000],
+      ["E", 3_000_000_000 / 2],
+    ];
+    for (const [id, line] of records) log.add(id, line);
+    const latest = log.latestLines();
+    expect(["A", "B", "C", "D", "E", "F"].map((id) => latest.lineOf(id))).toEqual([258, 100_000, 513, 514, 1.5e9, 0]);
+  });
+
+  test("finds repeats across blocks and slices of the hash space, as a Map of every id would", () => {
+    // A deterministic mix of unique ids, a few ids repeated far apart, and line gaps of all sizes.
+    const log = new FacilityIdLog();
+    const added: { id: string; line: number }[] = [];
+    let seed = 42;
+    const random = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+    let line = 0;
+    for (let i = 0; i < 140_000; i++) {
+      line += random() < 0.001 ? 300 : Math.floor(random() * 3);
+      const id = random() < 0.002 ? `FAC-R-${Math.floor(random() * 50)}` : `FAC-U-${i}`;
+      log.add(id, Math.max(line, 1));
+      added.push({ id, line: Math.max(line, 1) });
+    }
+    const lastLine = new Map(added.map(({ id, line }) => [id, line]));
+    const remaining = new Map<string, number>();
+    for (const { id } of added) remaining.set(id, (remaining.get(id) ?? 0) + 1);
+    const expected = added.map(({ id }) => {
+      const left = remaining.get(id)! - 1;
+      remaining.set(id, left);
+      return left > 0 ? lastLine.get(id) : 0;
+    });
+
+    expect(log.size).toBe(140_000);
+    expect(log.hasRepeats()).toBe(true);
+    const latest = log.latestLines();
+    const differences = added
+      .map(({ id, line }, i) => ({ id, line, supersededBy: latest.supersededBy(id), expected: expected[i] }))
+      .filter(({ supersededBy, expected }) => supersededBy !== expected);
+    expect(differences).toEqual([]);
+    expect(expected.filter((by) => by !== 0).length).toBeGreaterThan(200); // the test does exercise repeats
+    expect(latest.lineOf("FAC-R-7")).toBe(lastLine.get("FAC-R-7"));
+    expect(latest.lineOf(added[123_456].id)).toBe(lastLine.get(added[123_456].id));
+  });
+
+  test("handles one id repeated throughout the source (a slice larger than the scratch share)", () => {
+    const log = new FacilityIdLog();
+    for (let i = 1; i <= 150_000; i++) log.add(i % 1000 === 0 ? `FAC-${i}` : "SAME", i);
+    expect(log.hasRepeats()).toBe(true);
+    const latest = log.latestLines();
+    const answers = new Map<number, number>();
+    for (let i = 1; i <= 150_000; i++) {
+      const by = latest.supersededBy(i % 1000 === 0 ? `FAC-${i}` : "SAME");
+      answers.set(by, (answers.get(by) ?? 0) + 1);
+    }
+    // Every "SAME" but the last (line 149,999) is superseded by it; the 150 distinct ids and the last win.
+    expect(Object.fromEntries(answers)).toEqual({ 0: 151, 149_999: 150_000 - 150 - 1 });
+  });
+
+  test("sees no repeat in an empty log or a single record", () => {
+    const log = new FacilityIdLog();
+    expect(log.hasRepeats()).toBe(false);
+    log.add("A", 1);
+    expect(log.hasRepeats()).toBe(false);
+    expect(log.latestLines().supersededBy("A")).toBe(0);
+  });
 });
 
 describe("s3Client", () => {

@@ -5,8 +5,8 @@
  * Memory stays bounded whatever the source's size: bytes stream through (input-bytes), are cut
  * into records without parsing (record-splitter), each record is parsed, validated and written
  * on its own, and outputs stream out in batches with backpressure (line-writer). The only state
- * that grows with the source is the log of facility_ids (facility-id-index): 12 bytes per valid
- * record, about 12 MB for a million.
+ * that grows with the source is the log of facility_ids (facility-id-index): about 10 bytes per
+ * valid record at its peak, 10 MB for a million.
  *
  * Repeated facility_ids (the later valid record wins, the earlier ones are rejected as
  * "superseded by line N") cannot be settled in one streaming pass: when a record is written, a
@@ -14,11 +14,13 @@
  * grow with the source, spilling them to /tmp would need ephemeral storage as large as the
  * source. Instead:
  *   pass 1 writes the outputs as if no id repeated, and logs each valid record's id as a 64-bit
- *          hash and its line (FacilityIdLog, 12 bytes per record). At its end, a sort of the
- *          hashes tells whether any id repeated. Most sources end here: one read, no spill.
+ *          hash and its line (FacilityIdLog, 9 bytes per record). At its end, sorting the
+ *          hashes (a slice at a time) tells whether any id repeated. Most sources end here: one
+ *          read, no spill.
  *   If one did, pass 1's outputs are discarded (an aborted upload leaves nothing) and
  *   pass 2 reads the source again (the handler pins the version with the first read's ETag) and
- *          writes the outputs knowing, for every id, the line of its winning record.
+ *          writes the outputs knowing, for every repeated id, how many valid records have it and
+ *          the line of the last one, which wins.
  * A source with repeated ids thus costs a second read (and pass 1's uploads); one without costs
  * nothing extra, which is why repeats are not looked up record by record (a hash-table probe per
  * record cost about 8% of the throughput) but found by one sort at the end.
@@ -137,8 +139,8 @@ class Pass implements RecordHandler {
   private outputsOpen = true;
 
   /**
-   * @param ids pass 1: the log to add each valid record's id to; pass 2: the line of each id's
-   *   winning record.
+   * @param ids pass 1: the log to add each valid record's id to; pass 2: the repeated ids and
+   *   the line of each one's winning record.
    */
   constructor(
     private readonly options: FilterFacilitiesOptions,
@@ -244,8 +246,8 @@ class Pass implements RecordHandler {
     if (this.ids instanceof FacilityIdLog) {
       this.ids.add(facility.facility_id, line);
     } else {
-      const winner = this.ids.lineOf(facility.facility_id);
-      if (winner !== line) {
+      const winner = this.ids.supersededBy(facility.facility_id);
+      if (winner !== 0) {
         this.superseded++;
         return this.reject(
           line,
