@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { recordLocalExecution } from "../operations/local-target";
 import { readResultRows } from "./athena";
 import { LocalPipeline, type ExecutionResult, type FaultInjection, type LocalPipelineOptions } from "./pipeline";
-import { printReport, type Report } from "./report";
+import { MAX_REJECTED_SHOWN, printReport, type Report } from "./report";
 
 export const DEFAULT_INPUT = resolve(__dirname, "..", "data", "extended_sample_facility_data.json");
 
@@ -235,7 +235,9 @@ function redirectStdoutTo(stream: NodeJS.WritableStream): () => void {
 /** Gathers what the report shows from the runs and the bucket. */
 export async function buildReport(pipeline: LocalPipeline, runs: readonly ExecutionResult[]): Promise<Report> {
   const lastSucceeded = [...runs].reverse().find((run) => run.status === "SUCCEEDED");
-  const stateCountsKey = lastSucceeded && findString(lastSucceeded.output, /^analytics\/state_counts\/run_date=/);
+  // The execution output names where PublishStateCounts wrote (state-machines/: SummarizeRun).
+  const stateCountsKey = (lastSucceeded?.output as { analytics?: { stateCounts?: { runKey?: string } } } | undefined)
+    ?.analytics?.stateCounts?.runKey;
   const stateCounts = stateCountsKey
     ? readResultRows(await pipeline.readObject(stateCountsKey)).map((row) => ({
         state: row.state ?? "",
@@ -249,9 +251,12 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
     if (run.status === "SUCCEEDED" && outputs?.expiring)
       // One at a time: spreading hundreds of thousands of arguments overflows the stack.
       for (const facility of await readJsonLines(pipeline, outputs.expiring)) expiringFacilities.push(facility);
-    if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0) {
-      for (const line of await readJsonLines(pipeline, outputs.rejected))
+    const wanted = MAX_REJECTED_SHOWN - rejectedRecords.length;
+    if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0 && wanted > 0) {
+      // Only the first lines are shown: read the head of the object, not all of it.
+      for (const line of await readJsonLines(pipeline, outputs.rejected, REJECTED_HEAD_BYTES, wanted)) {
         rejectedRecords.push({ source: run.source, ...line });
+      }
     }
   }
   return {
@@ -263,27 +268,31 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
     stateCounts,
     expiringFacilities,
     rejectedRecords,
+    rejectedTotal: runs.reduce((total, run) => total + (run.ingest?.rejected ?? 0), 0),
     objects: await pipeline.listKeys(),
   };
 }
 
-async function readJsonLines(pipeline: LocalPipeline, key: string): Promise<Record<string, unknown>[]> {
-  const text = await pipeline.readObject(key).catch(() => "");
-  return text
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+/** Bytes read from a rejected output for the report: enough for its first lines. */
+const REJECTED_HEAD_BYTES = 256 * 1024;
 
-function findString(value: unknown, pattern: RegExp): string | undefined {
-  if (typeof value === "string") return pattern.test(value) ? value : undefined;
-  if (value && typeof value === "object") {
-    for (const child of Object.values(value)) {
-      const found = findString(child, pattern);
-      if (found) return found;
-    }
-  }
-  return undefined;
+/**
+ * The JSON lines of an object. With `firstBytes`, only whole lines within that many bytes, at most
+ * `maxLines` of them.
+ */
+async function readJsonLines(
+  pipeline: LocalPipeline,
+  key: string,
+  firstBytes?: number,
+  maxLines = Infinity,
+): Promise<Record<string, unknown>[]> {
+  const text = await pipeline.readObject(key, { firstBytes }).catch(() => "");
+  const lines = text.split("\n");
+  if (firstBytes !== undefined && Buffer.byteLength(text) >= firstBytes) lines.pop(); // possibly cut short
+  return lines
+    .filter((line) => line.trim() !== "")
+    .slice(0, maxLines)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** The documented --json contract (README "JSON output"). */

@@ -380,9 +380,10 @@ export class LocalPipeline {
     };
   }
 
-  /** The text of an object in the bucket. */
-  async readObject(key: string): Promise<string> {
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: LOCAL_AWS.bucket, Key: key }));
+  /** The text of an object in the bucket, or of its first bytes only. */
+  async readObject(key: string, options: { readonly firstBytes?: number } = {}): Promise<string> {
+    const range = options.firstBytes === undefined ? undefined : `bytes=0-${options.firstBytes - 1}`;
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: LOCAL_AWS.bucket, Key: key, Range: range }));
     return object.Body!.transformToString("utf8");
   }
 

@@ -12,11 +12,14 @@ export interface Report {
   readonly runs: readonly ExecutionResult[];
   readonly stateCounts: readonly { state: string; accredited_facility_count: number }[];
   readonly expiringFacilities: readonly Record<string, unknown>[];
+  /** The first rejected records (at most MAX_REJECTED_SHOWN), with their source. */
   readonly rejectedRecords: readonly Record<string, unknown>[];
+  /** Rejected records in every run. */
+  readonly rejectedTotal: number;
   readonly objects: readonly string[];
 }
 
-const MAX_REJECTED_SHOWN = 5;
+export const MAX_REJECTED_SHOWN = 5;
 
 /** Formats rows as an aligned text table with a header. */
 export function formatTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -82,10 +85,8 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
 
   if (report.rejectedRecords.length > 0) {
     write();
-    write(
-      `Rejected records (first ${Math.min(MAX_REJECTED_SHOWN, report.rejectedRecords.length)} of ${report.rejectedRecords.length})`,
-    );
-    for (const record of report.rejectedRecords.slice(0, MAX_REJECTED_SHOWN)) {
+    write(`Rejected records (first ${report.rejectedRecords.length} of ${report.rejectedTotal})`);
+    for (const record of report.rejectedRecords) {
       write(`  ${record.source} line ${record.line}: ${describeReasons(record.reasons)}`);
     }
   }

@@ -183,4 +183,39 @@ describe("buildReport", () => {
     const report = await buildReport(pipeline, [run]);
     expect(report.expiringFacilities).toHaveLength(count);
   });
+
+  test("shows the first rejected records from the head of the rejected output, and counts them all", async () => {
+    const rejectedLines = `${Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ line: i + 1, reasons: ["bad"] })).join("\n")}\n`;
+    const requested: (number | undefined)[] = [];
+    const pipeline = {
+      bucket: "local-facility-data",
+      stateDir: "/tmp/x",
+      outboxFile: "/tmp/x/outbox/notifications.jsonl",
+      options: {},
+      readObject: async (_key: string, options: { firstBytes?: number } = {}) => {
+        requested.push(options.firstBytes);
+        return options.firstBytes === undefined ? rejectedLines : rejectedLines.slice(0, options.firstBytes);
+      },
+      listKeys: async () => [],
+    } as unknown as LocalPipeline;
+    const run = {
+      source: "raw/bad.jsonl",
+      status: "FAILED",
+      ingest: {
+        records: 50_000,
+        valid: 0,
+        rejected: 50_000,
+        expiring: 0,
+        expired: 0,
+        outputs: { rejected: "rejected/bad.jsonl" },
+      },
+      output: null,
+      notifications: [],
+    } as unknown as ExecutionResult;
+    const report = await buildReport(pipeline, [run, { ...run, source: "raw/bad2.jsonl" }]);
+    expect(report.rejectedRecords.map((record) => record.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(report.rejectedTotal).toBe(100_000);
+    expect(requested).toEqual([expect.any(Number)]);
+    expect(requested[0]).toBeLessThan(rejectedLines.length);
+  });
 });
