@@ -5,6 +5,7 @@
  * ConfigError that lists every bad field, the value received and what is expected.
  */
 import { z } from "zod";
+import { AWS_NAMES, type NameRule } from "../core/aws-names";
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_DAYS = [
@@ -14,7 +15,8 @@ export const LOG_RETENTION_DAYS = [
 /** Athena's smallest per-query data usage limit is 10 MB. */
 const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
 
-const bucketNamePattern = /^(?!xn--)(?!.*\.\.)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** A string following one of the AWS naming rules. */
+const awsName = (rule: NameRule) => z.string().regex(rule.pattern, rule.expected);
 
 const functionSettings = z.strictObject({
   /** Megabytes, 128-10240. */
@@ -34,37 +36,19 @@ export const configSchema = z.strictObject({
       "lowercase letters, digits and hyphens, 3-24 characters, starting with a letter",
     ),
   /** AWS region the stack deploys to, e.g. us-east-1. */
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "an AWS region such as us-east-1"),
+  region: awsName(AWS_NAMES.region),
   /** Data bucket name. @default `<namePrefix>-facility-data` */
-  bucketName: z
-    .string()
-    .regex(bucketNamePattern, "a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
-    .optional(),
+  bucketName: awsName(AWS_NAMES.bucketName).optional(),
   /** Use this existing bucket instead of creating one (README: Bring your own). */
-  existingBucketName: z
-    .string()
-    .regex(bucketNamePattern, "a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
-    .optional(),
+  existingBucketName: awsName(AWS_NAMES.bucketName).optional(),
   /** An existing KMS key for the bucket, Athena results, topic, queue and logs. */
-  kmsKeyArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:/, "a KMS key ARN (arn:aws:kms:...)")
-    .optional(),
+  kmsKeyArn: awsName(AWS_NAMES.kmsKeyArn).optional(),
   /** Publish failures and alarms to this existing SNS topic instead of creating one. */
-  existingTopicArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:sns:/, "an SNS topic ARN (arn:aws:sns:...)")
-    .optional(),
+  existingTopicArn: awsName(AWS_NAMES.topicArn).optional(),
   /** Permissions boundary policy ARN for every IAM role. */
-  permissionsBoundary: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::/, "an IAM policy ARN (arn:aws:iam::...)")
-    .optional(),
+  permissionsBoundary: awsName(AWS_NAMES.policyArn).optional(),
   /** Path of every IAM role, e.g. "/data-platform/". @default "/" */
-  rolePath: z
-    .string()
-    .regex(/^\/([\w+=,.@-]+\/)*$/, 'a path that starts and ends with "/"')
-    .optional(),
+  rolePath: awsName(AWS_NAMES.rolePath).optional(),
   /** Where Terraform keeps state. @default { "type": "local" } */
   backend: z
     .discriminatedUnion("type", [
@@ -72,10 +56,10 @@ export const configSchema = z.strictObject({
       z.strictObject({
         type: z.literal("s3"),
         /** The state bucket (it must exist, with versioning on). */
-        bucket: z.string().regex(bucketNamePattern, "a valid S3 bucket name"),
+        bucket: awsName(AWS_NAMES.bucketName),
         /** The state object's key, e.g. "facility-pipeline/prod.tfstate". */
         key: z.string().min(1, "a non-empty object key"),
-        region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, "an AWS region such as us-east-1"),
+        region: awsName(AWS_NAMES.region),
         /** KMS key for the state object. @default - the bucket's default encryption */
         kmsKeyId: z.string().optional(),
       }),

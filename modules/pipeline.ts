@@ -17,6 +17,7 @@ import {
   type IResolvable,
 } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
+import { AWS_NAMES, type NameRule } from "../core/aws-names";
 import { Catalog } from "./catalog";
 import { Compute, type FunctionSettings } from "./compute";
 import { FailureTopic } from "./notifications";
@@ -173,11 +174,14 @@ export class FacilityPipelinePropsError extends Error {
   override readonly name = "FacilityPipelinePropsError";
 }
 
-const ARN_PATTERNS = {
-  kmsKeyArn: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/,
-  existingTopicArn: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/,
-  permissionsBoundary: /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/,
-} as const;
+/** The props whose values follow an AWS naming rule. */
+const NAMED_PROPS = {
+  existingBucketName: AWS_NAMES.bucketName,
+  kmsKeyArn: AWS_NAMES.kmsKeyArn,
+  existingTopicArn: AWS_NAMES.topicArn,
+  permissionsBoundary: AWS_NAMES.policyArn,
+  rolePath: AWS_NAMES.rolePath,
+} as const satisfies Partial<Record<keyof FacilityPipelineProps, NameRule>>;
 
 /** Checks the props where they enter: every problem at once, each naming the props involved. */
 function validateProps(props: FacilityPipelineProps): void {
@@ -199,15 +203,10 @@ function validateProps(props: FacilityPipelineProps): void {
       }
     }
   }
-  for (const [prop, pattern] of Object.entries(ARN_PATTERNS) as [keyof typeof ARN_PATTERNS, RegExp][]) {
+  for (const [prop, rule] of Object.entries(NAMED_PROPS) as [keyof typeof NAMED_PROPS, NameRule][]) {
     const value = props[prop];
-    if (known(value) && !pattern.test(value))
-      problems.push(`${prop}: expected an ARN matching ${pattern}, received "${value}"`);
-  }
-  if (known(props.rolePath) && !/^\/([\w+=,.@-]+\/)*$/.test(props.rolePath)) {
-    problems.push(
-      `rolePath: expected a path that starts and ends with "/", such as "/data-platform/", received "${props.rolePath}"`,
-    );
+    if (known(value) && !rule.pattern.test(value))
+      problems.push(`${prop}: expected ${rule.expected}, received "${value}"`);
   }
   if (problems.length > 0) {
     throw new FacilityPipelinePropsError(
