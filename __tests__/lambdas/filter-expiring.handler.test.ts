@@ -9,7 +9,7 @@ import {
   facilityExpiringOn,
   jsonLines,
 } from "../fixtures/facilities";
-import { BUCKET, OTHER_BUCKET, startTestS3, type TestS3 } from "./test-s3";
+import { BUCKET, failure, OTHER_BUCKET, startTestS3, type TestS3 } from "./test-s3";
 
 let s3: TestS3;
 beforeAll(async () => {
@@ -29,16 +29,6 @@ const AS_OF = "2026-11-26";
 async function ingest(name: string, body: string | Uint8Array, event: Record<string, unknown> = {}) {
   await s3.put(`raw/${name}`, body);
   return handler({ bucket: BUCKET, key: `raw/${name}`, asOf: AS_OF, ...event });
-}
-
-/** The error a promise rejects with. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 // As of 2026-11-26 with a 6-month window (to 2027-05-26), the extended sample has four expiring

@@ -1,6 +1,6 @@
 import "./test-environment";
 import { handler } from "../../lambdas/relocate-results/handler";
-import { BUCKET, OTHER_BUCKET, startTestS3, type TestS3 } from "./test-s3";
+import { BUCKET, failure, OTHER_BUCKET, startTestS3, type TestS3 } from "./test-s3";
 
 let s3: TestS3;
 beforeAll(async () => {
@@ -22,15 +22,6 @@ function event(changes: Record<string, unknown> = {}) {
     executionStartTime: "2026-11-26T14:24:24.123Z",
     ...changes,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("relocate-results", () => {

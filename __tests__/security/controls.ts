@@ -108,6 +108,17 @@ function principalIsEveryone(principal: PolicyStatement["Principal"]): boolean {
 }
 
 /** Values of one condition key under any of the operators given. */
+/** What an Allow statement grants too broadly: service-wide actions, or everything but a list. */
+function broadAllows(where: string, statement: PolicyStatement): string[] {
+  const label = `${where} ${statement.Sid ?? "(no Sid)"}`;
+  return [
+    ...listOf(statement.Action)
+      .filter(isWildcardAction)
+      .map((action) => `${label}: allows ${action}`),
+    ...(statement.NotAction !== undefined ? [`${label}: Allow with NotAction`] : []),
+  ];
+}
+
 function conditionValues(statement: PolicyStatement, operators: readonly string[], key: string): string[] {
   return operators.flatMap((operator) => listOf(statement.Condition?.[operator]?.[key]));
 }
@@ -400,14 +411,7 @@ export const CONTROLS: readonly Control[] = [
     violations: (stack) =>
       policyStatements(stack, "identity").flatMap(({ where, statement, unreadable }) => {
         if (unreadable || !statement) return [`${where}: policy is not literal JSON`];
-        if (statement.Effect !== "Allow") return [];
-        const label = `${where} ${statement.Sid ?? "(no Sid)"}`;
-        return [
-          ...listOf(statement.Action)
-            .filter(isWildcardAction)
-            .map((action) => `${label}: allows ${action}`),
-          ...(statement.NotAction !== undefined ? [`${label}: Allow with NotAction`] : []),
-        ];
+        return statement.Effect === "Allow" ? broadAllows(where, statement) : [];
       }),
   },
   {
@@ -419,14 +423,10 @@ export const CONTROLS: readonly Control[] = [
         if (unreadable || !statement) return [`${where}: policy is not literal JSON`];
         // A Deny of "s3:*" narrows access (the TLS deny): wildcards are what a Deny should use.
         if (statement.Effect !== "Allow") return [];
-        const label = `${where} ${statement.Sid ?? "(no Sid)"}`;
         return [
-          ...listOf(statement.Action)
-            .filter(isWildcardAction)
-            .map((action) => `${label}: allows ${action}`),
-          ...(statement.NotAction !== undefined ? [`${label}: Allow with NotAction`] : []),
+          ...broadAllows(where, statement),
           ...(principalIsEveryone(statement.Principal) && statement.Condition === undefined
-            ? [`${label}: allows Principal "*" without a condition`]
+            ? [`${where} ${statement.Sid ?? "(no Sid)"}: allows Principal "*" without a condition`]
             : []),
         ];
       }),
