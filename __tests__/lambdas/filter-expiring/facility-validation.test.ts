@@ -1,0 +1,279 @@
+import fc from "fast-check";
+import { FACILITY_COLUMNS } from "../../../core/facility-schema";
+import {
+  MAX_REPORTED_PROBLEMS,
+  US_STATE_AND_TERRITORY_CODES,
+  validateFacility,
+  type ValidationProblem,
+} from "../../../lambdas/filter-expiring/facility-validation";
+import { dateOfDayNumber } from "../../../lambdas/shared/calendar-date";
+import { extendedSampleLines, facility } from "../../fixtures/facilities";
+
+function problemsOf(record: unknown): readonly ValidationProblem[] {
+  const result = validateFacility(record);
+  if (result.valid) throw new Error(`expected ${JSON.stringify(record)} to be invalid`);
+  return result.problems;
+}
+
+describe("validateFacility", () => {
+  test("reports at most MAX_REPORTED_PROBLEMS reasons per record, then how many more", () => {
+    const problems = problemsOf(facility({ services: Array.from({ length: 500 }, (_, i) => i) }));
+    expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    expect(problems[MAX_REPORTED_PROBLEMS]).toEqual({
+      field: "(record)",
+      message: `and ${500 - MAX_REPORTED_PROBLEMS} more problems`,
+    });
+  });
+
+  test("accepts every record of the extended sample, keeping them as they are", () => {
+    for (const line of extendedSampleLines()) {
+      const result = validateFacility(JSON.parse(line), line);
+      expect(result).toMatchObject({ valid: true, unknownFields: [] });
+      if (result.valid) expect(result.canonicalJson).toBe(JSON.stringify(JSON.parse(line)));
+    }
+  });
+
+  test("accepts empty arrays and a zero employee count", () => {
+    expect(validateFacility(facility({ services: [], labs: [], accreditations: [], employee_count: 0 })).valid).toBe(
+      true,
+    );
+    expect(validateFacility(facility({ labs: [{ lab_name: "Lab", certifications: [] }] })).valid).toBe(true);
+  });
+
+  test.each(["TX", "DC", "PR", "GU", "VI", "AS", "MP", "UM"])("accepts the state or territory code %s", (state) => {
+    const record = facility({ location: { address: "1 Main St", city: "X", state, zip: "00901" } });
+    expect(validateFacility(record).valid).toBe(true);
+  });
+
+  const location = (changes: Record<string, unknown>) => ({
+    location: { address: "1 Main St", city: "Austin", state: "TX", zip: "78701", ...changes },
+  });
+  const accreditation = (changes: Record<string, unknown>) => ({
+    accreditations: [{ accreditation_body: "COLA", accreditation_id: "C-1", valid_until: "2027-01-15", ...changes }],
+  });
+
+  // One case per rule: [what, the record, the field path, a fragment of the message].
+  test.each<[string, unknown, string, string]>([
+    ["not an object", [1, 2], "(record)", "expected a JSON object, received [1,2]"],
+    ["null", null, "(record)", "expected a JSON object, received null"],
+    ["a missing facility_id", (({ facility_id: _, ...rest }) => rest)(facility()), "facility_id", "is required"],
+    ["an empty facility_id", facility({ facility_id: "" }), "facility_id", "must not be empty"],
+    ["a blank facility_id", facility({ facility_id: "   " }), "facility_id", "must not be empty"],
+    ["a numeric facility_id", facility({ facility_id: 42 }), "facility_id", "expected a string, received 42"],
+    ["an empty facility_name", facility({ facility_name: "" }), "facility_name", "must not be empty"],
+    ["a null facility_name", facility({ facility_name: null }), "facility_name", "expected a string, received null"],
+    ["a location that is a string", facility({ location: "Austin, TX" }), "location", "expected an object"],
+    [
+      "a missing location.city",
+      facility({ location: { address: "a", state: "TX", zip: "1" } }),
+      "location.city",
+      "is required",
+    ],
+    [
+      "a state name",
+      facility(location({ state: "Texas" })),
+      "location.state",
+      'state or territory code such as "TX", received "Texas"',
+    ],
+    ["a lowercase state", facility(location({ state: "tx" })), "location.state", 'received "tx"'],
+    ["a foreign code", facility(location({ state: "ON" })), "location.state", 'received "ON"'],
+    ["a numeric zip", facility(location({ zip: 78701 })), "location.zip", "expected a string, received 78701"],
+    [
+      "a negative employee_count",
+      facility({ employee_count: -1 }),
+      "employee_count",
+      "must not be negative, received -1",
+    ],
+    ["a fractional employee_count", facility({ employee_count: 12.5 }), "employee_count", "expected a whole number"],
+    ["a string employee_count", facility({ employee_count: "12" }), "employee_count", 'received "12"'],
+    ["an employee_count beyond int", facility({ employee_count: 2 ** 31 }), "employee_count", "32-bit integer"],
+    ["services that are a string", facility({ services: "Cardiology" }), "services", "expected an array"],
+    ["a numeric service", facility({ services: ["Cardiology", 7] }), "services[1]", "expected a string, received 7"],
+    ["a lab without a name", facility({ labs: [{ certifications: [] }] }), "labs[0].lab_name", "is required"],
+    [
+      "certifications that are a string",
+      facility({ labs: [{ lab_name: "L", certifications: "CLIA" }] }),
+      "labs[0].certifications",
+      "expected an array",
+    ],
+    ["accreditations that are an object", facility({ accreditations: {} }), "accreditations", "expected an array"],
+    [
+      "a missing accreditation_id",
+      facility({ accreditations: [{ accreditation_body: "B", valid_until: "2027-01-01" }] }),
+      "accreditations[0].accreditation_id",
+      "is required",
+    ],
+    [
+      "February 30th",
+      facility(accreditation({ valid_until: "2026-02-30" })),
+      "accreditations[0].valid_until",
+      'calendar date written YYYY-MM-DD, received "2026-02-30"',
+    ],
+    [
+      "a US-style date",
+      facility(accreditation({ valid_until: "12/31/2026" })),
+      "accreditations[0].valid_until",
+      'received "12/31/2026"',
+    ],
+    [
+      "a timestamp",
+      facility(accreditation({ valid_until: "2026-12-31T00:00:00Z" })),
+      "accreditations[0].valid_until",
+      "YYYY-MM-DD",
+    ],
+    [
+      "a numeric date",
+      facility(accreditation({ valid_until: 20261231 })),
+      "accreditations[0].valid_until",
+      "expected a string",
+    ],
+  ])("rejects %s", (_what, record, field, message) => {
+    const problems = problemsOf(record);
+    expect(problems).toHaveLength(1);
+    expect(problems[0].field).toBe(field);
+    expect(problems[0].message).toContain(message);
+  });
+
+  test("reports every problem of a record, each with its path", () => {
+    const record = facility({
+      facility_id: "",
+      location: { address: "1 Main St", city: "Austin", state: "Texas" },
+      employee_count: -3,
+      services: ["ok", null],
+      accreditations: [
+        { accreditation_body: "A", accreditation_id: "1", valid_until: "2027-01-01" },
+        { accreditation_body: "B", accreditation_id: "2", valid_until: "2027-02-29" },
+      ],
+    });
+    expect(problemsOf(record).map((problem) => problem.field)).toEqual([
+      "facility_id",
+      "location.state",
+      "location.zip",
+      "employee_count",
+      "services[1]",
+      "accreditations[1].valid_until",
+    ]);
+  });
+
+  test("drops unknown fields at any depth, counts them and writes the canonical record", () => {
+    const record = {
+      notes: "top-level extra",
+      ...facility(),
+      location: { country: "US", address: "1 Main St", city: "Austin", state: "TX", zip: "78701" },
+      labs: [{ lab_name: "Core Lab", certifications: ["CLIA"], director: "Dr. X" }],
+    };
+    const result = validateFacility(record, JSON.stringify(record));
+    expect(result.valid).toBe(true);
+    if (!result.valid) return;
+    expect(result.unknownFields).toEqual(["notes", "location.country", "labs[].director"]);
+    expect(result.canonicalJson).toBe(JSON.stringify(facility()));
+    expect(Object.keys(result.facility)).toEqual(FACILITY_COLUMNS.map((column) => column.name));
+  });
+
+  test("puts fields back in column order", () => {
+    const reversed = Object.fromEntries(Object.entries(facility()).reverse());
+    const result = validateFacility(reversed, JSON.stringify(reversed));
+    expect(result.valid && result.canonicalJson).toBe(JSON.stringify(facility()));
+  });
+
+  test("re-serializes a record whose text is not canonical", () => {
+    const record = facility({ employee_count: 2000 });
+    const variants = [
+      JSON.stringify(record, null, 2),
+      JSON.stringify(record).replace('"employee_count":2000', '"employee_count":2e3'),
+      JSON.stringify(record).replace('"employee_count":2000', '"employee_count":2000.0'),
+      JSON.stringify(record).replace('"Austin"', '"\\u0041ustin"'),
+      JSON.stringify(record).replace('"facility_id":', '"facility_id":"DUP","facility_id":'),
+      // 1e3 is one character shorter than 1000: a space elsewhere must not make the text pass as canonical.
+      JSON.stringify(facility({ employee_count: 1000 })).replace('"employee_count":1000', '"employee_count":1e3 '),
+    ];
+    for (const text of variants) {
+      const result = validateFacility(JSON.parse(text), text);
+      expect(result.valid).toBe(true);
+      if (result.valid) expect(result.canonicalJson).toBe(JSON.stringify(JSON.parse(text)));
+      if (result.valid) expect(result.canonicalJson).not.toBe(text);
+    }
+  });
+
+  describe("property: the curated line is the canonical JSON of the record, whatever the text", () => {
+    const text = fc.string({ unit: "grapheme", maxLength: 12 });
+    const nonBlank = text.filter((value) => value.trim() !== "");
+    const validUntil = fc.integer({ min: -719162, max: 2932896 }).map(dateOfDayNumber); // 0001-01-01 .. 9999-12-31
+    const record = fc.record({
+      facility_id: nonBlank,
+      facility_name: nonBlank,
+      location: fc.record({
+        address: text,
+        city: text,
+        state: fc.constantFrom(...US_STATE_AND_TERRITORY_CODES),
+        zip: text,
+      }),
+      employee_count: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(0, 1000, 20000, 3e6)),
+      services: fc.array(text, { maxLength: 3 }),
+      labs: fc.array(fc.record({ lab_name: text, certifications: fc.array(text, { maxLength: 2 }) }), { maxLength: 2 }),
+      accreditations: fc.array(
+        fc.record({ accreditation_body: text, accreditation_id: text, valid_until: validUntil }),
+        { maxLength: 3 },
+      ),
+    });
+    const escapeNonAscii = (json: string) =>
+      json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const formatting = fc.constantFrom<(value: unknown) => string>(
+      (value) => JSON.stringify(value),
+      (value) => JSON.stringify(value, null, 2),
+      (value) => JSON.stringify(value, null, "\t"),
+      (value) => escapeNonAscii(JSON.stringify(value)),
+      // Python's json.dumps style; strings hold no raw newline, so only the layout changes.
+      (value) => JSON.stringify(value, null, 1).replace(/\n */g, " "),
+    );
+
+    test("for records in column order", () => {
+      fc.assert(
+        fc.property(record, formatting, (value, format) => {
+          const written = format(value);
+          const result = validateFacility(JSON.parse(written), written);
+          expect(result.valid).toBe(true);
+          if (result.valid) expect(result.canonicalJson).toBe(JSON.stringify(value));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    test("for records with extra fields and shuffled keys", () => {
+      fc.assert(
+        fc.property(
+          record,
+          formatting,
+          fc.dictionary(fc.string({ minLength: 1 }), fc.jsonValue(), { maxKeys: 2 }),
+          (value, format, extra) => {
+            const known = new Set(FACILITY_COLUMNS.map((column) => column.name));
+            const extras = Object.fromEntries(
+              Object.entries(extra).filter(([key]) => !known.has(key) && key !== "__proto__"),
+            );
+            const shuffled = Object.fromEntries([...Object.entries(value), ...Object.entries(extras)].reverse());
+            const written = format(shuffled);
+            const result = validateFacility(JSON.parse(written), written);
+            expect(result.valid).toBe(true);
+            if (!result.valid) return;
+            expect(result.canonicalJson).toBe(JSON.stringify(value));
+            expect(result.unknownFields).toHaveLength(Object.keys(extras).length);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+
+    test("and an invalid value anywhere is reported at its path", () => {
+      const paths = ["facility_id", "location.state", "employee_count", "services", "accreditations"] as const;
+      fc.assert(
+        fc.property(record, fc.constantFrom(...paths), (value, path) => {
+          const broken = structuredClone(value) as Record<string, unknown>;
+          if (path === "location.state") (broken.location as Record<string, unknown>).state = "XX";
+          else broken[path] = path === "employee_count" ? -1 : path === "facility_id" ? "" : "not an array";
+          expect(problemsOf(broken).map((problem) => problem.field)).toEqual([path]);
+        }),
+        { numRuns: 100 },
+      );
+    });
+  });
+});
