@@ -9,6 +9,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { isCalendarDate } from "../core/calendar-date";
 import { UsageError } from "../core/target";
 import { readResultRows } from "../local/athena";
 import { recordLocalExecution } from "../local/target";
@@ -111,12 +112,6 @@ function checkReadableFile(file: string): void {
   } catch {
     throw new UsageError(`${file}: not readable (check its permissions)`);
   }
-}
-
-function isCalendarDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text);
 }
 
 /** Runs the CLI; returns the exit code. stdout gets the report (or only JSON with --json). */

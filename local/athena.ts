@@ -19,12 +19,12 @@ import { crc32 } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from "@duckdb/node-api";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
+import { isCalendarDate } from "../core/calendar-date";
 import { FACILITY_COLUMNS, toDuckDbType } from "../core/facility-schema";
 import {
   TRINO_MACROS,
   TrinoQueryError,
   currentDateMacro,
-  isCalendarDate,
   prepareTrinoQuery,
   renderTrinoValue,
   toTrinoError,

@@ -9,6 +9,7 @@
  * - rendering of result values as Athena writes them in its CSV (`renderTrinoValue`), and
  *   Trino-style error codes for DuckDB's errors (`toTrinoError`).
  */
+import { isCalendarDate } from "../core/calendar-date";
 import {
   DuckDBTypeId,
   type DuckDBConnection,
@@ -62,13 +63,6 @@ export const TRINO_MACROS: readonly string[] = [
      WHEN i > len(arr) THEN error('Array subscript must be less than or equal to array length: ' || i || ' > ' || len(arr))
      ELSE arr[i] END`,
 ];
-
-/** A calendar date written YYYY-MM-DD that exists (2026-02-30 does not). */
-export function isCalendarDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
 
 /**
  * `current_date` as a macro returning a fixed date: Athena's current_date is the UTC date when

@@ -14,7 +14,7 @@ import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { dateOfDayNumber, dayNumber, daysInMonth } from "../../lambdas/shared/calendar-date";
+import { dateOfDayNumber, dayNumber, daysInMonth } from "../../core/calendar-date";
 import { mixSeeds, Random, WeightedTable } from "./random";
 import {
   ACCREDITATION_COUNTS,

@@ -3,7 +3,7 @@
  * months, both ends inclusive, the end clamped to the last day of a shorter month the way
  * Athena's date_add('month', N, as_of) clamps it.
  */
-import { addMonths, daysBetween } from "../shared/calendar-date";
+import { addMonths, daysBetween } from "../../core/calendar-date";
 import type { Accreditation, Facility } from "./facility-validation";
 
 export interface ExpiryWindow {

@@ -8,7 +8,7 @@
  * know are dropped from the canonical output and counted.
  */
 import { FACILITY_COLUMNS, type ColumnType, type FieldDefinition } from "../../core/facility-schema";
-import { isCalendarDate } from "../shared/calendar-date";
+import { isCalendarDate } from "../../core/calendar-date";
 
 /** A valid facility record, in column order. Mirrors FACILITY_COLUMNS (the validator is derived from it). */
 export interface Facility {

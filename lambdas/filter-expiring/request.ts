@@ -3,7 +3,7 @@
  * its event, both checked before any object is read.
  */
 import { DATA_PREFIXES } from "../../core/data-layout";
-import { todayUtc, utcDateOf } from "../shared/calendar-date";
+import { todayUtc, utcDateOf } from "../../core/calendar-date";
 import { integerEnv, requiredEnv } from "../shared/environment";
 import { BucketNotAllowedError, InvalidEventError } from "../shared/errors";
 import { assertKeyUnder } from "../shared/output-keys";

@@ -2,7 +2,7 @@
  * The relocate-results event, checked before anything is copied.
  */
 import { DATA_PREFIXES } from "../../core/data-layout";
-import { utcDateOf } from "../shared/calendar-date";
+import { utcDateOf } from "../../core/calendar-date";
 import { BucketNotAllowedError, InvalidEventError } from "../shared/errors";
 import { assertKeyUnder } from "../shared/output-keys";
 

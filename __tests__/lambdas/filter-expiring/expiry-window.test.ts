@@ -7,7 +7,7 @@ import {
   daysInMonth,
   isCalendarDate,
   utcDateOf,
-} from "../../../lambdas/shared/calendar-date";
+} from "../../../core/calendar-date";
 import { expiresWithin, expiryStatus, expiryWindow } from "../../../lambdas/filter-expiring/expiry-window";
 import type { Facility } from "../../../lambdas/filter-expiring/facility-validation";
 import { facilityExpiringOn } from "../../fixtures/facilities";

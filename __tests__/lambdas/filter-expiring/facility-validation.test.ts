@@ -6,7 +6,7 @@ import {
   validateFacility,
   type ValidationProblem,
 } from "../../../lambdas/filter-expiring/facility-validation";
-import { dateOfDayNumber } from "../../../lambdas/shared/calendar-date";
+import { dateOfDayNumber } from "../../../core/calendar-date";
 import { extendedSampleLines, facility } from "../../fixtures/facilities";
 
 function problemsOf(record: unknown): readonly ValidationProblem[] {

@@ -1,7 +1,7 @@
 import "../../helpers/lambda-environment";
 import { gzipSync } from "node:zlib";
 import { handler } from "../../../lambdas/filter-expiring/handler";
-import { todayUtc } from "../../../lambdas/shared/calendar-date";
+import { todayUtc } from "../../../core/calendar-date";
 import {
   extendedSampleLines,
   extendedSampleRecords,
