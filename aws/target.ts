@@ -26,6 +26,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsCallError, MAX_ATTEMPTS, OperationFailedError } from "./errors";
 import { UsageError, errorName } from "../core/target";
 import { failureFromHistory } from "./execution-history";
+import type { RunSettings } from "../core/settings";
 import { mapConcurrently } from "./map-concurrently";
 import { executionArnOf, parseStateMachineArn, replayEvent } from "../core/replay-event";
 import { SETTING_FLAGS, type Deployment, type DeploymentSetting } from "./stack-outputs";
@@ -142,7 +143,7 @@ export class AwsTarget implements Target {
     }
   }
 
-  async startExecution(object: SourceObject, executionName: string): Promise<ReplayResult> {
+  async startExecution(object: SourceObject, executionName: string, settings?: RunSettings): Promise<ReplayResult> {
     const stateMachineArn = this.stateMachine;
     const origin = parseStateMachineArn(stateMachineArn);
     if (!origin) {
@@ -150,7 +151,7 @@ export class AwsTarget implements Target {
         `The state machine ARN must look like arn:aws:states:REGION:ACCOUNT:stateMachine:NAME (received "${stateMachineArn}")`,
       );
     }
-    const input = JSON.stringify(replayEvent(object, origin));
+    const input = JSON.stringify(replayEvent(object, origin, new Date(), settings));
     try {
       const started = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name: executionName, input }));
       return { object, executionName, executionArn: started.executionArn!, outcome: "started" };
@@ -220,6 +221,7 @@ export class AwsTarget implements Target {
 
   async runQuery(request: QueryRequest, timeoutMs: number): Promise<QueryResult> {
     let queryString: string;
+    let parameters: readonly string[] = [];
     let database = this.deployment.database;
     let workgroup = this.deployment.workgroup;
     if (request.kind === "named-query") {
@@ -231,6 +233,7 @@ export class AwsTarget implements Target {
       workgroup ??= NamedQuery!.WorkGroup;
     } else {
       queryString = request.queryString;
+      parameters = request.parameters;
     }
     if (!workgroup || !database)
       throw new UsageError("The query needs --workgroup and --database (or an outputs file)");
@@ -242,6 +245,7 @@ export class AwsTarget implements Target {
           QueryString: queryString,
           QueryExecutionContext: { Database: database },
           WorkGroup: workgroup,
+          ...(parameters.length > 0 && { ExecutionParameters: [...parameters] }),
         }),
       ),
     );

@@ -9,11 +9,13 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { EXPIRY_WINDOW_MONTHS, type RunSettings } from "../core/settings";
 import { listQueries } from "../core/sql";
 import { AwsTarget } from "../aws/target";
 import { MAX_ATTEMPTS } from "../aws/errors";
 import { UsageError } from "../core/target";
 import { explainError, listProblems } from "./errors";
+import { SETTINGS_USAGE, parseSettingsFlags } from "./settings-flags";
 import { cat } from "./cat";
 import { notifyTest } from "./notify-test";
 import { parseDuration, type CommandOutput, type Log } from "./output";
@@ -37,6 +39,9 @@ Operates the deployed pipeline (--target aws, the default) or the local mode's s
       --prefix PREFIX      every object under PREFIX (must start with raw/); repeatable
       --dry-run            list what would start and what already did; start nothing
       --label LABEL        new execution names (1-32 of A-Z a-z 0-9 _ -), to rerun versions on purpose
+      --as-of, --window-months
+                           pin the executions' as-of date and window (see below); pinned settings
+                           give new execution names
   status                   recent executions: source object, status, duration, and for failed ones the
                            failing state and error. Exit code 1 if any failed
       --since WHEN         30m, 24h, 7d, 2w, or an ISO date or date-time (default: ${DEFAULT_SINCE})
@@ -45,10 +50,16 @@ Operates the deployed pipeline (--target aws, the default) or the local mode's s
                            bytes scanned. NAME: ${listQueries().join(", ")}
       --named-query ID     run an Athena named query instead (aws only)
       --timeout DURATION   stop the query after this long (default: ${DEFAULT_QUERY_TIMEOUT})
+      --as-of, --window-months
+                           the values of a query's as_of and window_months parameters (default:
+                           today, UTC, and ${EXPIRY_WINDOW_MONTHS.default}); locally also what current_date returns
   notify-test              publish a message marked [TEST] to the failure topic
   cat KEY | s3://BUCKET/KEY
                            write one object of the data bucket to stdout, as stored (locally, the
                            endpoint's files are not the objects: read them with this)
+
+As-of date and window (replay, query):
+${SETTINGS_USAGE}
 
 Where the pipeline is:
   --target aws|local       (default: aws)
@@ -87,6 +98,8 @@ export interface OperationsCommand {
   readonly limit: number;
   readonly namedQueryId?: string;
   readonly timeoutMs: number;
+  /** --as-of and --window-months, for replay and query. */
+  readonly settings: RunSettings;
 }
 
 const OPTIONS = {
@@ -109,17 +122,21 @@ const OPTIONS = {
   limit: { type: "string" },
   "named-query": { type: "string" },
   timeout: { type: "string" },
+  "as-of": { type: "string" },
+  "window-months": { type: "string" },
 } as const;
 
 /** Options that belong to one subcommand. */
-const SUBCOMMAND_OPTIONS: Readonly<Record<string, Subcommand>> = {
-  prefix: "replay",
-  "dry-run": "replay",
-  label: "replay",
-  since: "status",
-  limit: "status",
-  "named-query": "query",
-  timeout: "query",
+const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly Subcommand[]>> = {
+  prefix: ["replay"],
+  "dry-run": ["replay"],
+  label: ["replay"],
+  since: ["status"],
+  limit: ["status"],
+  "named-query": ["query"],
+  timeout: ["query"],
+  "as-of": ["replay", "query"],
+  "window-months": ["replay", "query"],
 };
 const AWS_ONLY = [
   "outputs",
@@ -162,8 +179,10 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
   const problems: string[] = [];
   const given = Object.keys(values).filter((name) => values[name as keyof typeof values] !== undefined);
   for (const name of given) {
-    const owner = SUBCOMMAND_OPTIONS[name];
-    if (owner && owner !== subcommand) problems.push(`--${name} belongs to ${owner}, not ${subcommand}`);
+    const owners = SUBCOMMAND_OPTIONS[name];
+    if (owners && !owners.includes(subcommand)) {
+      problems.push(`--${name} belongs to ${owners.join(" and ")}, not ${subcommand}`);
+    }
   }
   const target = values.target ?? "aws";
   if (target !== "aws" && target !== "local") problems.push(`--target must be aws or local (received "${target}")`);
@@ -182,12 +201,14 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
   if (subcommand === "status" || subcommand === "notify-test") {
     if (positionals.length > 0) problems.push(`${subcommand} takes no arguments (received ${positionals.join(" ")})`);
   }
+  const { settings, problems: settingsProblems } = parseSettingsFlags(values);
+  problems.push(...settingsProblems);
   if (subcommand === "query") {
     if (positionals.length > 1) {
       problems.push(`query runs one query at a time (received ${positionals.join(" ")})`);
     } else {
       try {
-        queryRequest({ name: positionals[0], namedQueryId: values["named-query"] });
+        queryRequest({ name: positionals[0], namedQueryId: values["named-query"], ...settings });
       } catch (error) {
         problems.push((error as Error).message.replace(/^query: /, ""));
       }
@@ -241,6 +262,7 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
     limit,
     namedQueryId: values["named-query"],
     timeoutMs,
+    settings,
   };
 }
 
@@ -269,7 +291,13 @@ export function runCommand(command: OperationsCommand, target: Target, log: Log)
     case "replay":
       return replay(
         target,
-        { objects: command.positionals, prefixes: command.prefixes, dryRun: command.dryRun, label: command.label },
+        {
+          objects: command.positionals,
+          prefixes: command.prefixes,
+          dryRun: command.dryRun,
+          label: command.label,
+          settings: command.settings,
+        },
         log,
       );
     case "status":
@@ -279,6 +307,7 @@ export function runCommand(command: OperationsCommand, target: Target, log: Log)
         name: command.positionals[0],
         namedQueryId: command.namedQueryId,
         timeoutMs: command.timeoutMs,
+        ...command.settings,
       });
     case "notify-test":
       return notifyTest(target);

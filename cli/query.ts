@@ -3,8 +3,10 @@
  * named query in the pipeline's workgroup, wait for it, and print its rows and the bytes it
  * scanned (what Athena bills).
  */
-import { listQueries, readQuery } from "../core/sql";
-import { formatTable } from "./report";
+import { todayUtc } from "../core/calendar-date";
+import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
+import { listQueries, parameterLiteral, queryParameters, readQuery, type QueryParameter } from "../core/sql";
+import { formatTable } from "./table";
 import { UsageError } from "../core/target";
 import { formatBytes, formatDuration, type CommandOutput } from "./output";
 import type { QueryRequest, Target } from "../core/target";
@@ -15,23 +17,48 @@ export interface QueryOptions {
   /** An Athena named query id (AWS only). */
   readonly namedQueryId?: string;
   readonly timeoutMs: number;
+  /** The date the query answers for (its `as_of` parameter). @default - today, UTC */
+  readonly asOf?: string;
+  /** The window of a query with a `window_months` parameter. @default 6 (EXPIRY_WINDOW_MONTHS) */
+  readonly windowMonths?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT = "30m";
 
 /** The request for a query name or named query id; an unknown name lists the known ones. */
-export function queryRequest(options: Pick<QueryOptions, "name" | "namedQueryId">): QueryRequest {
+export function queryRequest(
+  options: Pick<QueryOptions, "name" | "namedQueryId" | "asOf" | "windowMonths">,
+  now = new Date(),
+): QueryRequest {
   if (options.name && options.namedQueryId) throw new UsageError("query: give a NAME or --named-query ID, not both");
   if (options.namedQueryId) return { kind: "named-query", namedQueryId: options.namedQueryId };
   if (!options.name) throw new UsageError(`query: name a query: ${listQueries().join(", ")} (or --named-query ID)`);
   // readQuery throws UnknownQueryError listing the known names.
-  return { kind: "sql", name: options.name, queryString: readQuery(options.name) };
+  const queryString = readQuery(options.name);
+  const asOf = options.asOf ?? todayUtc(now);
+  const values: Record<string, string | number> = {
+    as_of: asOf,
+    window_months: options.windowMonths ?? EXPIRY_WINDOW_MONTHS.default,
+  };
+  const parameters = queryParameters(options.name).map((parameter: QueryParameter) => {
+    if (!Object.hasOwn(values, parameter.name)) {
+      throw new UsageError(
+        `query: sql/${options.name}.sql takes a parameter "${parameter.name}" that the CLI cannot supply ` +
+          `(it supplies ${Object.keys(values).join(", ")})`,
+      );
+    }
+    return parameterLiteral(parameter, values[parameter.name]);
+  });
+  return { kind: "sql", name: options.name, queryString, parameters, asOf };
 }
 
 export async function query(target: Target, options: QueryOptions): Promise<CommandOutput> {
   const request = queryRequest(options);
   const result = await target.runQuery(request, options.timeoutMs);
-  const what = request.kind === "sql" ? `sql/${request.name}.sql` : `named query ${request.namedQueryId}`;
+  const what =
+    request.kind === "sql"
+      ? `sql/${request.name}.sql${request.parameters.length > 0 ? ` (parameters ${request.parameters.join(", ")})` : ""}`
+      : `named query ${request.namedQueryId}`;
   const scanned = `${formatBytes(result.dataScannedInBytes)} scanned`;
   const timing =
     result.engineExecutionTimeInMillis === undefined ? "" : ` in ${formatDuration(result.engineExecutionTimeInMillis)}`;

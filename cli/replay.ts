@@ -7,12 +7,13 @@
  * again finds the name taken and reports "already started" instead of running it twice. A new
  * --label gives new names, to rerun on purpose.
  */
-import { formatTable } from "./report";
+import { formatTable } from "./table";
 import { DATA_PREFIXES } from "../core/data-layout";
 import { UsageError } from "../core/target";
 import { listProblems } from "./errors";
 import { LABEL_PATTERN, executionArnOf, replayExecutionName } from "../core/replay-event";
 import { firstLine, readableCause, type CommandOutput, type Log } from "./output";
+import type { RunSettings } from "../core/settings";
 import type { ReplayResult, SourceObject, Target } from "../core/target";
 
 export interface ReplayOptions {
@@ -23,6 +24,8 @@ export interface ReplayOptions {
   readonly dryRun: boolean;
   /** Mixed into the execution names: a new label reruns versions already replayed. */
   readonly label?: string;
+  /** The as-of date and window the executions use. @default - the state machine's: start date, configured window */
+  readonly settings?: RunSettings;
 }
 
 /** Checks the arguments before anything is called: every problem at once, as a UsageError. */
@@ -79,7 +82,7 @@ export async function replay(target: Target, options: ReplayOptions, log: Log): 
 
   const results: ReplayResult[] = [];
   for (const [index, object] of objects.entries()) {
-    const executionName = replayExecutionName(object, options.label);
+    const executionName = replayExecutionName(object, options.label, options.settings);
     let result: ReplayResult;
     if (options.dryRun) {
       const exists = await target.executionExists(executionName);
@@ -91,7 +94,7 @@ export async function replay(target: Target, options: ReplayOptions, log: Log): 
       };
     } else {
       try {
-        result = await target.startExecution(object, executionName);
+        result = await target.startExecution(object, executionName, options.settings);
       } catch (error) {
         if (results.length > 0) {
           log(

@@ -2,13 +2,22 @@
  * The CLI's output for a person: per-file counts, the per-state table, expiring accreditations,
  * the first rejected reasons and where every output object is.
  */
-import type { ExecutionResult, LocalPipelineOptions } from "../local/pipeline";
+import { todayUtc } from "../core/calendar-date";
+import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
+import { readResultRows } from "../local/athena";
+import type { ExecutionResult, LocalPipeline } from "../local/pipeline";
+import { readableCause } from "./output";
+import { formatTable } from "./table";
 
 export interface Report {
   readonly bucket: string;
   readonly stateDir: string;
+  /** True when stateDir is removed when the program ends (no --state-dir). */
+  readonly stateDirIsTemporary: boolean;
   readonly outbox: string;
-  readonly options: LocalPipelineOptions;
+  /** The as-of date and window the executions used. */
+  readonly asOf: string;
+  readonly windowMonths: number;
   readonly runs: readonly ExecutionResult[];
   readonly stateCounts: readonly { state: string; accredited_facility_count: number }[];
   readonly expiringFacilities: readonly Record<string, unknown>[];
@@ -21,27 +30,10 @@ export interface Report {
 
 export const MAX_REJECTED_SHOWN = 5;
 
-/** Formats rows as an aligned text table with a header. */
-export function formatTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cells = [header, ...rows.map((row) => row.map(String))];
-  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column].length)));
-  return cells
-    .map((row) =>
-      row
-        .map((cell, column) =>
-          typeof rows[0]?.[column] === "number" ? cell.padStart(widths[column]) : cell.padEnd(widths[column]),
-        )
-        .join("  ")
-        .trimEnd(),
-    )
-    .map((line) => `  ${line}`)
-    .join("\n");
-}
-
 export function printReport(report: Report, out: NodeJS.WritableStream): void {
   const write = (text = "") => out.write(`${text}\n`);
-  const asOf = report.options.asOf ?? new Date().toISOString().slice(0, 10);
-  write(`Facility pipeline (local) - as of ${asOf}, expiry window ${report.options.windowMonths ?? 6} months`);
+  const { asOf, windowMonths } = report;
+  write(`Facility pipeline (local) - as of ${asOf}, expiry window ${windowMonths} months`);
   write();
   for (const run of report.runs) {
     write(
@@ -51,7 +43,7 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
       const { records, valid, rejected, expiring, expired } = run.ingest;
       write(`  records ${records}  valid ${valid}  rejected ${rejected}  expiring ${expiring}  expired ${expired}`);
     }
-    if (run.error) write(`  error ${run.error.error}: ${firstLine(run.error.cause)}`);
+    if (run.error) write(`  error ${run.error.error}: ${firstLine(readableCause(run.error.cause))}`);
   }
 
   write();
@@ -66,7 +58,7 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
   );
 
   write();
-  write(`Accreditations expiring within ${report.options.windowMonths ?? 6} months of ${asOf}`);
+  write(`Accreditations expiring within ${windowMonths} months of ${asOf}`);
   const expiringRows = report.expiringFacilities.flatMap((facility) =>
     ((facility.accreditations as Record<string, unknown>[] | undefined) ?? []).map((accreditation) => [
       String(facility.facility_id),
@@ -93,8 +85,17 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
 
   const notifications = report.runs.flatMap((run) => run.notifications);
   write();
-  write(`Objects in s3://${report.bucket}/ (stored in ${report.stateDir})`);
+  write(`Objects in s3://${report.bucket}/`);
   for (const key of report.objects) write(`  ${key}`);
+  write(
+    report.stateDirIsTemporary
+      ? `The bucket was kept in a temporary directory, removed when this program ends. Keep it with --state-dir DIR,
+` +
+          `then read an object with: facility-pipeline cat KEY --target local --state-dir DIR`
+      : `The bucket is kept in ${report.stateDir} (the endpoint's own file format). Read an object with:
+` +
+          `  facility-pipeline cat KEY --target local --state-dir ${report.stateDir}`,
+  );
   if (notifications.length > 0) {
     write();
     write(`${notifications.length} failure notification(s), appended to ${report.outbox}`);
@@ -115,4 +116,92 @@ function describeReasons(reasons: unknown): string {
 
 function firstLine(text: string): string {
   return text.split("\n")[0].slice(0, 300);
+}
+
+/** Gathers what the report shows from the runs and the bucket. */
+export async function buildReport(pipeline: LocalPipeline, runs: readonly ExecutionResult[]): Promise<Report> {
+  const lastSucceeded = [...runs].reverse().find((run) => run.status === "SUCCEEDED");
+  // The execution output names where PublishStateCounts wrote (state-machines/: SummarizeRun).
+  const stateCountsKey = (lastSucceeded?.output as { analytics?: { stateCounts?: { runKey?: string } } } | undefined)
+    ?.analytics?.stateCounts?.runKey;
+  const stateCounts = stateCountsKey
+    ? readResultRows(await pipeline.readObject(stateCountsKey)).map((row) => ({
+        state: row.state ?? "",
+        accredited_facility_count: Number(row.accredited_facility_count),
+      }))
+    : [];
+  const expiringFacilities: Record<string, unknown>[] = [];
+  const rejectedRecords: Record<string, unknown>[] = [];
+  for (const run of runs) {
+    const outputs = run.ingest?.outputs as { expiring?: string; rejected?: string } | undefined;
+    if (run.status === "SUCCEEDED" && outputs?.expiring)
+      // One at a time: spreading hundreds of thousands of arguments overflows the stack.
+      for (const facility of await readJsonLines(pipeline, outputs.expiring)) expiringFacilities.push(facility);
+    const wanted = MAX_REJECTED_SHOWN - rejectedRecords.length;
+    if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0 && wanted > 0) {
+      // Only the first lines are shown: read the head of the object, not all of it.
+      for (const line of await readJsonLines(pipeline, outputs.rejected, REJECTED_HEAD_BYTES, wanted)) {
+        rejectedRecords.push({ source: run.source, ...line });
+      }
+    }
+  }
+  // What the executions used (the ingest result says), else what the options asked for.
+  const settingsUsed = runs.find((run) => run.ingest)?.ingest as { asOf?: string; windowMonths?: number } | undefined;
+  return {
+    bucket: pipeline.bucket,
+    stateDir: pipeline.stateDir,
+    stateDirIsTemporary: pipeline.isTemporary,
+    outbox: pipeline.outboxFile,
+    asOf: settingsUsed?.asOf ?? pipeline.options.asOf ?? todayUtc(),
+    windowMonths: settingsUsed?.windowMonths ?? pipeline.options.windowMonths ?? EXPIRY_WINDOW_MONTHS.default,
+    runs,
+    stateCounts,
+    expiringFacilities,
+    rejectedRecords,
+    rejectedTotal: runs.reduce((total, run) => total + (run.ingest?.rejected ?? 0), 0),
+    objects: await pipeline.listKeys(),
+  };
+}
+
+/** Bytes read from a rejected output for the report: enough for its first lines. */
+const REJECTED_HEAD_BYTES = 256 * 1024;
+
+/**
+ * The JSON lines of an object. With `firstBytes`, only whole lines within that many bytes, at most
+ * `maxLines` of them.
+ */
+async function readJsonLines(
+  pipeline: LocalPipeline,
+  key: string,
+  firstBytes?: number,
+  maxLines = Infinity,
+): Promise<Record<string, unknown>[]> {
+  const text = await pipeline.readObject(key, { firstBytes }).catch(() => "");
+  const lines = text.split("\n");
+  if (firstBytes !== undefined && Buffer.byteLength(text) >= firstBytes) lines.pop(); // possibly cut short
+  return lines
+    .filter((line) => line.trim() !== "")
+    .slice(0, maxLines)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The documented --json contract (README "JSON output"). */
+export function toJsonContract(report: Report): Record<string, unknown> {
+  return {
+    runs: report.runs.map((run) => ({
+      source: run.source,
+      status: run.status,
+      ingest: run.ingest && {
+        records: run.ingest.records,
+        valid: run.ingest.valid,
+        rejected: run.ingest.rejected,
+        expiring: run.ingest.expiring,
+        expired: run.ingest.expired,
+      },
+      error: run.error,
+    })),
+    stateCounts: report.stateCounts,
+    expiringFacilities: report.expiringFacilities,
+    notifications: report.runs.flatMap((run) => run.notifications),
+  };
 }

@@ -1,23 +1,31 @@
 /**
- * facility-pipeline: runs the pipeline locally on facility files, or watches a folder.
- *
- *   facility-pipeline [FILES...] [--as-of YYYY-MM-DD] [--window-months N] [--state-dir DIR]
- *                     [--json] [--watch DIR] [--inject STATE=ERROR[:TIMES]]...
- *
- * Exit codes: 0 every execution succeeded, 1 an execution failed, 2 bad usage or input file.
+ * The run command: `facility-pipeline [FILES...]` uploads each file to the local bucket and runs
+ * the real workflow on it, or watches a drop folder (--watch). The usage text below is the
+ * reference; docs/local-mode.md explains it with examples.
  */
-import { accessSync, constants, existsSync, readdirSync, statSync, watch } from "node:fs";
-import { join, resolve } from "node:path";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isCalendarDate } from "../core/calendar-date";
+import { FACILITY_PIPELINE, loadStateMachine, taskStatesOf } from "../core/asl";
+import { PACKAGE_ROOT } from "../core/package-root";
 import { UsageError } from "../core/target";
-import { readResultRows } from "../local/athena";
+import { LocalPipeline, type ExecutionResult, type FaultInjection, type LocalPipelineOptions } from "../local/pipeline";
+import { StateDirError, prepareStateDir } from "../local/state-dir";
 import { recordLocalExecution } from "../local/target";
 import { redirectStdout, type CliIo } from "./io";
-import { LocalPipeline, type ExecutionResult, type FaultInjection, type LocalPipelineOptions } from "../local/pipeline";
-import { MAX_REJECTED_SHOWN, printReport, type Report } from "./report";
+import { buildReport, printReport, toJsonContract } from "./report";
+import { SETTINGS_USAGE, parseSettingsFlags } from "./settings-flags";
+import { watchFolder } from "./watch";
 
-export const DEFAULT_INPUT = resolve(__dirname, "..", "data", "extended_sample_facility_data.json");
+export const DEFAULT_INPUT = resolve(PACKAGE_ROOT, "data", "extended_sample_facility_data.json");
+
+/** The states --inject accepts: every Task state of the workflow. */
+export const INJECTABLE_STATES: readonly string[] = taskStatesOf(loadStateMachine(FACILITY_PIPELINE)).map(
+  ({ name }) => name,
+);
+
+/** --settle: how long a dropped file must stay unchanged before it is read. */
+const DEFAULT_SETTLE_SECONDS = 2;
 
 export const USAGE = `Usage: facility-pipeline [FILES...] [options]
 
@@ -26,27 +34,35 @@ S3 endpoint and processed by the real state machine, handlers and SQL.
 With no FILES, processes data/extended_sample_facility_data.json.
 
 Options:
-  --as-of YYYY-MM-DD       date the expiry window starts from (default: today, UTC)
-  --window-months N        expiry window in months, 1-60 (default: 6)
-  --state-dir DIR          keep the bucket's objects in DIR between runs (default: a temporary directory)
-  --json                   print only JSON on stdout (see README: "JSON output"); logs go to stderr
-  --watch DIR              process every file that appears in DIR, until Ctrl-C
+${SETTINGS_USAGE}
+  --state-dir DIR          keep the bucket's objects in DIR between runs (default: a temporary
+                           directory, removed when the program ends)
+  --json                   print only JSON on stdout (docs/local-mode.md, "JSON output"); logs go to stderr
+  --watch DIR              process every file that lands in DIR, until Ctrl-C
+      --settle SECONDS     a file is complete once unchanged this long (default: ${DEFAULT_SETTLE_SECONDS})
+      --existing process|skip
+                           what to do with the files already in DIR (default: process)
   --inject STATE=ERROR[:TIMES]
                            make STATE throw ERROR, TIMES times (default: always); repeatable.
-                           ERROR "FAILED" on an Athena state makes its query fail
+                           ERROR "FAILED" on an Athena state makes its query fail. STATE is one of:
+                           ${INJECTABLE_STATES.join(", ")}
   -h, --help               show this help
 
-Operating a deployment (or a --state-dir): facility-pipeline replay|status|query|notify-test --help
+Exit codes: 0 every execution succeeded; 1 an execution failed; 2 bad usage, an unreadable input
+file or an unusable --state-dir (the message names the file or the flag and the value received).
+
+Read an object of the local bucket: facility-pipeline cat KEY --target local --state-dir DIR
+Operating a deployment (or a --state-dir): facility-pipeline replay|status|query|notify-test|cat --help
 `;
 
 export interface CliOptions {
   readonly files: readonly string[];
   readonly json: boolean;
-  readonly watchDir?: string;
+  readonly watch?: { readonly dir: string; readonly settleMs: number; readonly existing: "process" | "skip" };
   readonly pipeline: LocalPipelineOptions;
 }
 
-/** Parses and checks the command line; throws UsageError with a message naming the bad value. */
+/** Parses and checks the command line; throws one UsageError naming every bad value. */
 export function parseCli(argv: readonly string[]): CliOptions | "help" {
   let parsed;
   try {
@@ -60,6 +76,8 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
         "state-dir": { type: "string" },
         json: { type: "boolean", default: false },
         watch: { type: "string" },
+        settle: { type: "string" },
+        existing: { type: "string" },
         inject: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -70,63 +88,82 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
   const { values, positionals } = parsed;
   if (values.help) return "help";
 
-  const asOf = values["as-of"];
-  if (asOf !== undefined && !isCalendarDate(asOf)) {
-    throw new UsageError(`--as-of must be a calendar date written YYYY-MM-DD (received "${asOf}")`);
+  const { settings, problems } = parseSettingsFlags(values);
+  const injections: FaultInjection[] = [];
+  for (const text of values.inject ?? []) {
+    const match = /^([A-Za-z0-9_-]+)=([A-Za-z0-9_.]+)(?::(\d+))?$/.exec(text);
+    if (!match) {
+      problems.push(`--inject must look like STATE=ERROR or STATE=ERROR:TIMES (received "${text}")`);
+    } else if (!INJECTABLE_STATES.includes(match[1])) {
+      problems.push(`--inject: no state "${match[1]}" in the workflow: use one of ${INJECTABLE_STATES.join(", ")}`);
+    } else {
+      injections.push({ state: match[1], error: match[2], times: match[3] === undefined ? Infinity : Number(match[3]) });
+    }
   }
-  const windowText = values["window-months"];
-  const windowMonths = windowText === undefined ? undefined : Number(windowText);
-  if (windowMonths !== undefined && !(Number.isInteger(windowMonths) && windowMonths >= 1 && windowMonths <= 60)) {
-    throw new UsageError(`--window-months must be a whole number from 1 to 60 (received "${windowText}")`);
-  }
-  const injections = (values.inject ?? []).map(parseInjection);
 
   const watchDir = values.watch;
   if (watchDir !== undefined && !(existsSync(watchDir) && statSync(watchDir).isDirectory())) {
-    throw new UsageError(`--watch: ${watchDir} is not a directory`);
+    problems.push(`--watch: ${watchDir} is not a directory`);
+  }
+  if (watchDir === undefined) {
+    for (const flag of ["settle", "existing"] as const) {
+      if (values[flag] !== undefined) problems.push(`--${flag} applies to --watch only`);
+    }
+  }
+  const settleSeconds = values.settle === undefined ? DEFAULT_SETTLE_SECONDS : Number(values.settle);
+  if (!(Number.isFinite(settleSeconds) && settleSeconds >= 0 && settleSeconds <= 3600)) {
+    problems.push(`--settle must be a number of seconds from 0 to 3600 (received "${values.settle}")`);
+  }
+  const existing = values.existing ?? "process";
+  if (existing !== "process" && existing !== "skip") {
+    problems.push(`--existing must be process or skip (received "${existing}")`);
   }
   const files = positionals.length > 0 ? positionals : watchDir ? [] : [DEFAULT_INPUT];
-  for (const file of files) checkReadableFile(file);
+  for (const file of files) {
+    const problem = unreadableFile(file);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(problems.length === 1 ? problems[0] : `\n  - ${problems.join("\n  - ")}`);
+  }
 
   return {
     files,
     json: values.json ?? false,
-    watchDir,
-    pipeline: { asOf, windowMonths, stateDir: values["state-dir"] && resolve(values["state-dir"]), injections },
+    watch:
+      watchDir === undefined
+        ? undefined
+        : { dir: watchDir, settleMs: settleSeconds * 1000, existing: existing as "process" | "skip" },
+    pipeline: { ...settings, stateDir: values["state-dir"] && resolve(values["state-dir"]), injections },
   };
 }
 
-function parseInjection(text: string): FaultInjection {
-  const match = /^([A-Za-z0-9_-]+)=([A-Za-z0-9_.]+)(?::(\d+))?$/.exec(text);
-  if (!match) {
-    throw new UsageError(`--inject must look like STATE=ERROR or STATE=ERROR:TIMES (received "${text}")`);
-  }
-  return { state: match[1], error: match[2], times: match[3] === undefined ? Infinity : Number(match[3]) };
-}
-
-function checkReadableFile(file: string): void {
-  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
-  if (!statSync(file).isFile()) throw new UsageError(`${file}: not a file`);
+function unreadableFile(file: string): string | undefined {
+  if (!existsSync(file)) return `${file}: no such file`;
+  if (!statSync(file).isFile()) return `${file}: not a file`;
   try {
     accessSync(file, constants.R_OK);
   } catch {
-    throw new UsageError(`${file}: not readable (check its permissions)`);
+    return `${file}: not readable (check its permissions)`;
   }
+  return undefined;
 }
 
-/** Runs the CLI; returns the exit code. stdout gets the report (or only JSON with --json). */
+/** Runs the command; returns the exit code. stdout gets the report (or only JSON with --json). */
 export async function runPipeline(
   argv: readonly string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  const usageError = (message: string) => {
+    io.stderr.write(`facility-pipeline: ${message}\nRun with --help for usage.\n`);
+    return 2;
+  };
   let options: CliOptions | "help";
   try {
     options = parseCli(argv);
+    if (options !== "help" && options.pipeline.stateDir) prepareStateDir(options.pipeline.stateDir);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`facility-pipeline: ${error.message}\nRun with --help for usage.\n`);
-      return 2;
-    }
+    if (error instanceof UsageError || error instanceof StateDirError) return usageError(error.message);
     throw error;
   }
   if (options === "help") {
@@ -144,13 +181,30 @@ export async function runPipeline(
   try {
     try {
       for (const file of options.files) runs.push(await processWithProgress(pipeline, file, log));
-      if (options.watchDir) await watchFolder(pipeline, options.watchDir, options, reportOut, log, runs);
+      if (options.watch) {
+        const watch = options.watch;
+        const stop = new AbortController();
+        const onInterrupt = () => stop.abort();
+        process.once("SIGINT", onInterrupt);
+        log("Press Ctrl-C to stop watching.");
+        try {
+          await watchFolder({ ...watch, signal: stop.signal, log }, async (file) => {
+            const run = await processWithProgress(pipeline, file, log);
+            runs.push(run);
+            const report = await buildReport(pipeline, [run]);
+            if (options.json) reportOut.write(`${JSON.stringify(toJsonContract(report))}\n`);
+            else printReport(report, reportOut);
+          });
+        } finally {
+          process.removeListener("SIGINT", onInterrupt);
+        }
+      }
     } finally {
       restoreStdout();
     }
     const report = await buildReport(pipeline, runs);
     if (options.json) io.stdout.write(`${JSON.stringify(toJsonContract(report), null, 2)}\n`);
-    else if (!options.watchDir) printReport(report, io.stdout);
+    else if (!options.watch) printReport(report, io.stdout);
   } finally {
     // Also on an error: the S3 endpoint and DuckDB would otherwise keep the process alive.
     await pipeline.stop();
@@ -176,126 +230,4 @@ async function processWithProgress(
   } finally {
     clearInterval(timer);
   }
-}
-
-async function watchFolder(
-  pipeline: LocalPipeline,
-  dir: string,
-  options: CliOptions,
-  out: NodeJS.WritableStream,
-  log: (line: string) => void,
-  runs: ExecutionResult[],
-): Promise<void> {
-  const seen = new Set(readdirSync(dir));
-  log(`Watching ${dir} for new files (Ctrl-C to stop)…`);
-  let queue = Promise.resolve();
-  const watcher = watch(dir, (_event, name) => {
-    if (!name || seen.has(name)) return;
-    const file = join(dir, name);
-    if (!existsSync(file) || !statSync(file).isFile()) return;
-    seen.add(name);
-    queue = queue.then(async () => {
-      await waitUntilStable(file);
-      const run = await processWithProgress(pipeline, file, log);
-      runs.push(run);
-      if (options.json) out.write(`${JSON.stringify(toJsonContract(await buildReport(pipeline, [run])))}\n`);
-      else printReport(await buildReport(pipeline, [run]), out);
-    });
-  });
-  await new Promise<void>((done) => process.once("SIGINT", () => done()));
-  watcher.close();
-  await queue;
-}
-
-/** Waits until a file's size stops changing: a file being copied in is not read half-written. */
-async function waitUntilStable(file: string): Promise<void> {
-  let size = -1;
-  while (statSync(file).size !== size) {
-    size = statSync(file).size;
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
-
-/** Gathers what the report shows from the runs and the bucket. */
-export async function buildReport(pipeline: LocalPipeline, runs: readonly ExecutionResult[]): Promise<Report> {
-  const lastSucceeded = [...runs].reverse().find((run) => run.status === "SUCCEEDED");
-  // The execution output names where PublishStateCounts wrote (state-machines/: SummarizeRun).
-  const stateCountsKey = (lastSucceeded?.output as { analytics?: { stateCounts?: { runKey?: string } } } | undefined)
-    ?.analytics?.stateCounts?.runKey;
-  const stateCounts = stateCountsKey
-    ? readResultRows(await pipeline.readObject(stateCountsKey)).map((row) => ({
-        state: row.state ?? "",
-        accredited_facility_count: Number(row.accredited_facility_count),
-      }))
-    : [];
-  const expiringFacilities: Record<string, unknown>[] = [];
-  const rejectedRecords: Record<string, unknown>[] = [];
-  for (const run of runs) {
-    const outputs = run.ingest?.outputs as { expiring?: string; rejected?: string } | undefined;
-    if (run.status === "SUCCEEDED" && outputs?.expiring)
-      // One at a time: spreading hundreds of thousands of arguments overflows the stack.
-      for (const facility of await readJsonLines(pipeline, outputs.expiring)) expiringFacilities.push(facility);
-    const wanted = MAX_REJECTED_SHOWN - rejectedRecords.length;
-    if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0 && wanted > 0) {
-      // Only the first lines are shown: read the head of the object, not all of it.
-      for (const line of await readJsonLines(pipeline, outputs.rejected, REJECTED_HEAD_BYTES, wanted)) {
-        rejectedRecords.push({ source: run.source, ...line });
-      }
-    }
-  }
-  return {
-    bucket: pipeline.bucket,
-    stateDir: pipeline.stateDir,
-    outbox: pipeline.outboxFile,
-    options: pipeline.options,
-    runs,
-    stateCounts,
-    expiringFacilities,
-    rejectedRecords,
-    rejectedTotal: runs.reduce((total, run) => total + (run.ingest?.rejected ?? 0), 0),
-    objects: await pipeline.listKeys(),
-  };
-}
-
-/** Bytes read from a rejected output for the report: enough for its first lines. */
-const REJECTED_HEAD_BYTES = 256 * 1024;
-
-/**
- * The JSON lines of an object. With `firstBytes`, only whole lines within that many bytes, at most
- * `maxLines` of them.
- */
-async function readJsonLines(
-  pipeline: LocalPipeline,
-  key: string,
-  firstBytes?: number,
-  maxLines = Infinity,
-): Promise<Record<string, unknown>[]> {
-  const text = await pipeline.readObject(key, { firstBytes }).catch(() => "");
-  const lines = text.split("\n");
-  if (firstBytes !== undefined && Buffer.byteLength(text) >= firstBytes) lines.pop(); // possibly cut short
-  return lines
-    .filter((line) => line.trim() !== "")
-    .slice(0, maxLines)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/** The documented --json contract (README "JSON output"). */
-export function toJsonContract(report: Report): Record<string, unknown> {
-  return {
-    runs: report.runs.map((run) => ({
-      source: run.source,
-      status: run.status,
-      ingest: run.ingest && {
-        records: run.ingest.records,
-        valid: run.ingest.valid,
-        rejected: run.ingest.rejected,
-        expiring: run.ingest.expiring,
-        expired: run.ingest.expired,
-      },
-      error: run.error,
-    })),
-    stateCounts: report.stateCounts,
-    expiringFacilities: report.expiringFacilities,
-    notifications: report.runs.flatMap((run) => run.notifications),
-  };
 }

@@ -3,7 +3,7 @@
  * for a failed one the state that failed and its error. Exit code 1 when any failed, so a
  * scheduled job or a CI step can alert on it.
  */
-import { formatTable } from "./report";
+import { formatTable } from "./table";
 import { UsageError } from "../core/target";
 import { firstLine, formatDuration, parseDuration, readableCause, type CommandOutput } from "./output";
 import { FAILED_STATUSES, type ExecutionSummary, type Target } from "../core/target";

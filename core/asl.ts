@@ -22,6 +22,7 @@ import aslValidator from "asl-validator";
 import { CATALOG } from "./data-layout";
 import { readQuery } from "./sql";
 import { PACKAGE_ROOT } from "./package-root";
+import { EXPIRY_WINDOW_MONTHS } from "./settings";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -31,7 +32,10 @@ export type StateMachineDefinition = JsonObject;
 export const STATE_MACHINES_DIR = join(PACKAGE_ROOT, "state-machines");
 export const STATE_MACHINE_SUFFIX = ".asl.json";
 
-/** The workflow of DESIGN.md: ingest, analyze in parallel, notify on failure. */
+/**
+ * The workflow of DESIGN.md (ingest, analyze in parallel, notify on failure): the name of its file
+ * in state-machines/ and the end of its state machine's name, in AWS and locally.
+ */
 export const FACILITY_PIPELINE = "facility-pipeline";
 
 /** Every placeholder the state machines of this project may use. */
@@ -40,6 +44,7 @@ export const PLACEHOLDER_NAMES = [
   "AthenaWorkgroup",
   "AwsRegion",
   "DataBucket",
+  "ExpiryWindowMonths",
   "FacilitySummaryQuery",
   "FailureTopicArn",
   "FilterExpiringFunctionArn",
@@ -60,6 +65,7 @@ export const PLACEHOLDER_EXAMPLES: PlaceholderValues = {
   AthenaWorkgroup: "example-facility-pipeline",
   AwsRegion: "us-east-1",
   DataBucket: "example-facility-data",
+  ExpiryWindowMonths: String(EXPIRY_WINDOW_MONTHS.default),
   FacilitySummaryQuery: "SELECT facility_id\nFROM facilities\nWHERE facility_name <> 'example'",
   FailureTopicArn: "arn:aws:sns:us-east-1:123456789012:facility-pipeline-failures",
   FilterExpiringFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-filter-expiring",
@@ -78,6 +84,37 @@ export type QueryPlaceholderName = keyof typeof QUERY_PLACEHOLDERS;
 export function queryPlaceholderValues(): Record<QueryPlaceholderName, string> {
   const entries = Object.entries(QUERY_PLACEHOLDERS).map(([name, file]) => [name, readQuery(file)]);
   return Object.fromEntries(entries) as Record<QueryPlaceholderName, string>;
+}
+
+/** What the facility-pipeline state machine calls and reads, in AWS (Terraform references) or locally. */
+export interface FacilityPipelineWiring {
+  readonly filterExpiringFunctionArn: string;
+  readonly relocateResultsFunctionArn: string;
+  readonly athenaWorkgroup: string;
+  readonly glueDatabase: string;
+  readonly failureTopicArn: string;
+  readonly dataBucket: string;
+  readonly awsRegion: string;
+  /** The window used when an execution's input gives none: a number, or a Terraform reference to one. */
+  readonly expiryWindowMonths: number | string;
+}
+
+/**
+ * The one placeholder map of state-machines/facility-pipeline.asl.json, for the orchestration module
+ * and the local runner alike: each resource it is wired to, and the SQL text of its queries.
+ */
+export function facilityPipelinePlaceholders(wiring: FacilityPipelineWiring): PlaceholderValues {
+  return {
+    FilterExpiringFunctionArn: wiring.filterExpiringFunctionArn,
+    RelocateResultsFunctionArn: wiring.relocateResultsFunctionArn,
+    AthenaWorkgroup: wiring.athenaWorkgroup,
+    GlueDatabase: wiring.glueDatabase,
+    FailureTopicArn: wiring.failureTopicArn,
+    DataBucket: wiring.dataBucket,
+    AwsRegion: wiring.awsRegion,
+    ExpiryWindowMonths: String(wiring.expiryWindowMonths),
+    ...queryPlaceholderValues(),
+  };
 }
 
 const PLACEHOLDER = /\$\{([A-Z][A-Za-z0-9]*)\}/g;
@@ -259,18 +296,41 @@ export function examplesFor(
   definition: StateMachineDefinition,
   exampleValues: Readonly<Record<string, string>> = PLACEHOLDER_EXAMPLES,
 ): Record<string, string> {
+  const { values, unknown } = exampleValuesOf(definition, exampleValues);
+  if (unknown.length > 0) throw new PlaceholderError(unknown.map((name) => unknownPlaceholderProblem(name, exampleValues)));
+  return values;
+}
+
+/**
+ * Every problem of a definition file as written (placeholders unrendered): unknown placeholders,
+ * then what asl-validator and the conventions find once it is rendered with example values. What
+ * `npm run lint:asl` and the pre-commit hook report; empty when the file is valid.
+ */
+export function lintStateMachine(definition: StateMachineDefinition): string[] {
+  const { values, unknown } = exampleValuesOf(definition, PLACEHOLDER_EXAMPLES);
+  // An unknown placeholder gets a stand-in value, so the rest of the file is still checked.
+  for (const name of unknown) values[name] = "unknown-placeholder";
+  return [
+    ...unknown.map((name) => `UNKNOWN_PLACEHOLDER: ${unknownPlaceholderProblem(name, PLACEHOLDER_EXAMPLES)}`),
+    ...aslProblems(renderStateMachine(definition, values)),
+  ];
+}
+
+function exampleValuesOf(
+  definition: StateMachineDefinition,
+  exampleValues: Readonly<Record<string, string>>,
+): { values: Record<string, string>; unknown: string[] } {
   const used = placeholdersOf(definition);
   const unknown = used.filter((name) => !Object.hasOwn(exampleValues, name));
-  if (unknown.length > 0) {
-    throw new PlaceholderError(
-      unknown.map(
-        (name) =>
-          `\${${name}} is not a known placeholder: use one of ${Object.keys(exampleValues).join(", ")}, ` +
-          `or add "${name}" to PLACEHOLDER_NAMES and PLACEHOLDER_EXAMPLES in core/asl.ts`,
-      ),
-    );
-  }
-  return Object.fromEntries(used.map((name) => [name, exampleValues[name]]));
+  const known = used.filter((name) => Object.hasOwn(exampleValues, name));
+  return { values: Object.fromEntries(known.map((name) => [name, exampleValues[name]])), unknown };
+}
+
+function unknownPlaceholderProblem(name: string, exampleValues: Readonly<Record<string, string>>): string {
+  return (
+    `\${${name}} is not a known placeholder: use one of ${Object.keys(exampleValues).join(", ")}, ` +
+    `or add "${name}" to PLACEHOLDER_NAMES and PLACEHOLDER_EXAMPLES in core/asl.ts (and to facilityPipelinePlaceholders)`
+  );
 }
 
 /** A state found anywhere in a definition, including inside Parallel branches and Map processors. */

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { DATA_PREFIXES } from "./data-layout";
 import { objectCreatedEvent, type EventOrigin } from "./s3-event";
+import { settingsField, type RunSettings } from "./settings";
 
 export type { EventOrigin };
 import type { SourceObject } from "./target";
@@ -27,10 +28,16 @@ export const LABEL_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
  * A label (e.g. "fix-142") gives another name for the same version: how to run it again on
  * purpose, after fixing a bug.
  */
-export function replayExecutionName(object: Pick<SourceObject, "key" | "etag" | "versionId">, label?: string): string {
+export function replayExecutionName(
+  object: Pick<SourceObject, "key" | "etag" | "versionId">,
+  label?: string,
+  settings: RunSettings = {},
+): string {
   const version = object.versionId ? `version:${object.versionId}` : `etag:${object.etag}`;
+  // Pinned settings give another answer for the same version, so another name; none, the same as before.
+  const pinned = settingsField(settings).settings;
   const hash = createHash("sha256")
-    .update(`${object.key}\u0000${version}\u0000${label ?? ""}`)
+    .update(`${object.key}\u0000${version}\u0000${label ?? ""}${pinned ? `\u0000${JSON.stringify(pinned)}` : ""}`)
     .digest("hex")
     .slice(0, HASH_LENGTH);
   const prefix = label ? `${label}-` : "";
@@ -44,8 +51,13 @@ export function replayExecutionName(object: Pick<SourceObject, "key" | "etag" | 
 }
 
 /** The EventBridge input for replaying one object version, marked with `replay-name`. */
-export function replayEvent(object: SourceObject, origin: EventOrigin, now = new Date()): Record<string, unknown> {
-  return objectCreatedEvent(object, origin, { replayName: REPLAY_NAME, now });
+export function replayEvent(
+  object: SourceObject,
+  origin: EventOrigin,
+  now = new Date(),
+  settings: RunSettings = {},
+): Record<string, unknown> {
+  return { ...objectCreatedEvent(object, origin, { replayName: REPLAY_NAME, now }), ...settingsField(settings) };
 }
 
 /** The parts of a state machine ARN: arn:<partition>:states:<region>:<account>:stateMachine:<name>. */

@@ -14,6 +14,25 @@ export interface IntegerSetting {
 /** Accreditations expiring within this many months of the as-of date are reported. */
 export const EXPIRY_WINDOW_MONTHS = { default: 6, min: 1, max: 60 } as const satisfies IntegerSetting;
 
+/**
+ * What an execution's input may pin (its `settings` field): the state machine fills in what is
+ * missing with the execution's start date and the configured window.
+ */
+export interface RunSettings {
+  /** YYYY-MM-DD. */
+  readonly asOf?: string;
+  readonly windowMonths?: number;
+}
+
+/** The `settings` field of an execution's input for these settings: absent when none is pinned. */
+export function settingsField(settings: RunSettings = {}): { settings?: RunSettings } {
+  const pinned = {
+    ...(settings.asOf !== undefined && { asOf: settings.asOf }),
+    ...(settings.windowMonths !== undefined && { windowMonths: settings.windowMonths }),
+  };
+  return Object.keys(pinned).length > 0 ? { settings: pinned } : {};
+}
+
 /** True when `value` is a whole number within the setting's range. */
 export function isWithin(setting: IntegerSetting, value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= setting.min && value <= setting.max;

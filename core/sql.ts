@@ -34,3 +34,61 @@ export function listQueries(): string[] {
     .map((file) => file.slice(0, -".sql".length))
     .sort();
 }
+
+/** The kinds of value a query parameter takes. */
+export type QueryParameterType = "date" | "integer";
+
+/** A `?` placeholder of a query, declared in its file as `-- @parameter NAME TYPE: description`. */
+export interface QueryParameter {
+  readonly name: string;
+  readonly type: QueryParameterType;
+  readonly description: string;
+}
+
+export class QueryParameterError extends Error {
+  override readonly name = "QueryParameterError";
+}
+
+const PARAMETER_LINE = /^--\s*@parameter\s+([a-z_][a-z0-9_]*)\s+(date|integer)\s*:\s*(.*)$/;
+
+/**
+ * The parameters `sql/<name>.sql` declares, in the order its `?` placeholders bind them. Throws
+ * when the declarations and the placeholders disagree in number, so a query cannot run with a
+ * value bound to the wrong placeholder.
+ */
+export function queryParameters(name: string): QueryParameter[] {
+  const text = readQuery(name);
+  const parameters: QueryParameter[] = [];
+  const code: string[] = [];
+  for (const line of text.split("\n")) {
+    const trimmed = line.trim();
+    const declared = PARAMETER_LINE.exec(trimmed);
+    if (declared) parameters.push({ name: declared[1], type: declared[2] as QueryParameterType, description: declared[3] });
+    else if (!trimmed.startsWith("--")) code.push(line.replace(/--.*$/, "").replace(/'(?:[^']|'')*'/g, "''"));
+  }
+  const placeholders = (code.join("\n").match(/\?/g) ?? []).length;
+  if (placeholders !== parameters.length) {
+    throw new QueryParameterError(
+      `sql/${name}.sql has ${placeholders} "?" placeholder(s) but declares ${parameters.length} ` +
+        `"-- @parameter NAME date|integer: description" line(s): declare one per placeholder, in order`,
+    );
+  }
+  return parameters;
+}
+
+/**
+ * A parameter's value as Athena's ExecutionParameters take it: a SQL literal (`'2026-11-26'`, `6`).
+ * Throws QueryParameterError naming the parameter when the value is not of its type.
+ */
+export function parameterLiteral(parameter: QueryParameter, value: string | number): string {
+  if (parameter.type === "integer") {
+    if (!Number.isSafeInteger(typeof value === "number" ? value : Number(value)) || String(value).trim() === "") {
+      throw new QueryParameterError(`${parameter.name}: expected a whole number (received ${JSON.stringify(value)})`);
+    }
+    return String(Number(value));
+  }
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    throw new QueryParameterError(`${parameter.name}: expected a date written YYYY-MM-DD (received ${JSON.stringify(value)})`);
+  }
+  return `'${value}'`;
+}

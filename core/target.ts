@@ -5,6 +5,7 @@
  * to its services.
  */
 import type { CreatedObject } from "./s3-event";
+import type { RunSettings } from "./settings";
 
 /** One object version in the data bucket, as the S3 "Object Created" event describes it. */
 export type SourceObject = CreatedObject;
@@ -57,7 +58,15 @@ export interface ExecutionListing {
 
 /** A query to run: the text of a sql/ file, or an Athena named query by id. */
 export type QueryRequest =
-  | { readonly kind: "sql"; readonly name: string; readonly queryString: string }
+  | {
+      readonly kind: "sql";
+      readonly name: string;
+      readonly queryString: string;
+      /** Athena ExecutionParameters (SQL literals) for the query's `?` placeholders, in order. */
+      readonly parameters: readonly string[];
+      /** The as-of date (YYYY-MM-DD) the query answers for: the local engine's current_date too. */
+      readonly asOf: string;
+    }
   | { readonly kind: "named-query"; readonly namedQueryId: string };
 
 export interface QueryResult {
@@ -103,7 +112,7 @@ export interface Target {
   /** Whether an execution with this name exists already (for --dry-run). */
   executionExists(executionName: string): Promise<boolean>;
   /** Starts one execution for an object; an existing name is "already-started", not an error. */
-  startExecution(object: SourceObject, executionName: string): Promise<ReplayResult>;
+  startExecution(object: SourceObject, executionName: string, settings?: RunSettings): Promise<ReplayResult>;
   /** Executions started at or after `since`, newest first, at most `limit`. */
   listExecutions(since: Date, limit: number): Promise<ExecutionListing>;
   runQuery(request: QueryRequest, timeoutMs: number): Promise<QueryResult>;

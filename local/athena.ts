@@ -69,6 +69,17 @@ export interface StartQueryExecutionInput {
   readonly ClientRequestToken?: string;
   /** Ignored: the workgroup enforces its output location, as the deployed workgroup does. */
   readonly ResultConfiguration?: { readonly OutputLocation?: string };
+  /**
+   * Values for the query's `?` placeholders, in order, written as SQL literals as Athena takes
+   * them: `'2026-11-26'` (a string), `6` (a number). Bound as a DuckDB prepared statement's values.
+   */
+  readonly ExecutionParameters?: readonly string[];
+}
+
+/** What a caller pins for one query, beyond what Athena's request carries. */
+export interface LocalQueryOptions {
+  /** What `current_date` returns (YYYY-MM-DD). @default - the `currentDate` option of LocalAthena */
+  readonly currentDate?: string;
 }
 
 /**
@@ -107,6 +118,21 @@ export interface QueryExecution {
   };
   readonly WorkGroup: string;
   readonly EngineVersion: { readonly SelectedEngineVersion: string; readonly EffectiveEngineVersion: string };
+}
+
+/**
+ * One of Athena's ExecutionParameters, a SQL literal, as the value DuckDB binds: `'it''s'` is the
+ * string it's, `6` and `-1.5` are numbers. Anything else fails the query, as Athena fails it.
+ */
+export function parseExecutionParameter(literal: string): string | number {
+  const text = literal.trim();
+  const quoted = /^'((?:[^']|'')*)'$/.exec(text);
+  if (quoted) return quoted[1].replaceAll("''", "'");
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  throw new TrinoQueryError(
+    "INVALID_PARAMETER_USAGE",
+    `Execution parameter ${JSON.stringify(literal)} is not a SQL literal: quote a string ('2026-11-26') or write a number (6)`,
+  );
 }
 
 /** A row of a query result: column name to value, null for SQL NULL. */
@@ -178,7 +204,10 @@ export class LocalAthena {
    * ClientRequestToken reused for another query) returns State "FAILED"; only infrastructure
    * errors (S3 unreachable, the scratch directory unwritable) throw.
    */
-  async startQueryExecutionSync(input: StartQueryExecutionInput): Promise<{ QueryExecution: QueryExecution }> {
+  async startQueryExecutionSync(
+    input: StartQueryExecutionInput,
+    options: LocalQueryOptions = {},
+  ): Promise<{ QueryExecution: QueryExecution }> {
     if (this.closed) throw new Error("LocalAthena is closed");
     const submitted = Date.now();
     if (typeof input.QueryString !== "string" || input.QueryString.trim() === "") {
@@ -192,7 +221,7 @@ export class LocalAthena {
       };
     }
     const token = input.ClientRequestToken;
-    if (token === undefined) return { QueryExecution: await this.enqueue(input, submitted) };
+    if (token === undefined) return { QueryExecution: await this.enqueue(input, submitted, options) };
 
     if (token.length < 32 || token.length > 128) {
       return {
@@ -204,7 +233,12 @@ export class LocalAthena {
         ),
       };
     }
-    const request = JSON.stringify([input.QueryString, input.QueryExecutionContext?.Database, input.WorkGroup]);
+    const request = JSON.stringify([
+      input.QueryString,
+      input.QueryExecutionContext?.Database,
+      input.WorkGroup,
+      input.ExecutionParameters ?? [],
+    ]);
     const window = this.options.idempotencyWindowMillis ?? DEFAULT_IDEMPOTENCY_WINDOW_MILLIS;
     for (const [known, entry] of this.tokens) {
       if (submitted - entry.at >= window) this.tokens.delete(known);
@@ -223,7 +257,7 @@ export class LocalAthena {
       }
       return { QueryExecution: structuredClone(await previous.execution) };
     }
-    const execution = this.enqueue(input, submitted);
+    const execution = this.enqueue(input, submitted, options);
     this.tokens.set(token, { request, at: submitted, execution });
     // A request that never reached the engine (S3 unreachable) does not use up its token.
     execution.catch(() => this.tokens.get(token)?.execution === execution && this.tokens.delete(token));
@@ -250,13 +284,17 @@ export class LocalAthena {
     }
   }
 
-  private enqueue(input: StartQueryExecutionInput, submitted: number): Promise<QueryExecution> {
-    const run = this.queue.then(() => this.execute(input, submitted));
+  private enqueue(input: StartQueryExecutionInput, submitted: number, options: LocalQueryOptions): Promise<QueryExecution> {
+    const run = this.queue.then(() => this.execute(input, submitted, options));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async execute(input: StartQueryExecutionInput, submitted: number): Promise<QueryExecution> {
+  private async execute(
+    input: StartQueryExecutionInput,
+    submitted: number,
+    options: LocalQueryOptions,
+  ): Promise<QueryExecution> {
     const id = randomUUID();
     const started = Date.now();
     const workgroup = input.WorkGroup ?? "primary";
@@ -264,13 +302,19 @@ export class LocalAthena {
       return this.failed(input, id, submitted, `InvalidRequestException: WorkGroup ${workgroup} is not found.`);
     }
     const database = (input.QueryExecutionContext?.Database ?? "default").toLowerCase();
-    const today = this.currentDate();
+    const today = this.currentDate(options.currentDate);
+    let parameters: (string | number)[];
+    try {
+      parameters = (input.ExecutionParameters ?? []).map(parseExecutionParameter);
+    } catch (error) {
+      return this.failed(input, id, submitted, toTrinoError(error).reason, started);
+    }
     const { connection } = await this.engine();
     const resultFile = join(this.workDir, "results", `${id}.csv`);
     try {
       let written: { scanned: number; checksum: number };
       try {
-        written = await this.runToFile(connection, input.QueryString, database, today, resultFile);
+        written = await this.runToFile(connection, input.QueryString, parameters, database, today, resultFile);
       } catch (error) {
         if (isInfrastructureError(error)) throw error;
         return this.failed(input, id, submitted, toTrinoError(error).reason, started);
@@ -291,6 +335,7 @@ export class LocalAthena {
   private async runToFile(
     connection: DuckDBConnection,
     query: string,
+    parameters: readonly (string | number)[],
     database: string,
     today: string,
     file: string,
@@ -313,7 +358,7 @@ export class LocalAthena {
     // (connection.stream) that fails halfway ends as an exhausted one does (duckdb_fetch_chunk returns
     // NULL for both, and @duckdb/node-api does not expose duckdb_result_error), so a query failing
     // on row 50,000 would become a SUCCEEDED result of the rows before it.
-    const rows = await connection.run(prepared.sql);
+    const rows = parameters.length > 0 ? await connection.run(prepared.sql, [...parameters]) : await connection.run(prepared.sql);
     await mkdir(dirname(file), { recursive: true });
     return { scanned, checksum: await writeAthenaCsv(rows, file) };
   }
@@ -343,8 +388,8 @@ export class LocalAthena {
     }
   }
 
-  private currentDate(): string {
-    const configured = this.options.currentDate;
+  private currentDate(pinned?: string): string {
+    const configured = pinned ?? this.options.currentDate;
     const date =
       (typeof configured === "function" ? configured() : configured) ?? new Date().toISOString().slice(0, 10);
     if (!isCalendarDate(date)) {

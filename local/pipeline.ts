@@ -7,7 +7,7 @@
  * states append to an outbox file. Same inputs, same outputs, same object keys as in AWS.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import {
@@ -19,36 +19,22 @@ import {
 } from "@aws-sdk/client-s3";
 import { StateMachine } from "aws-local-stepfunctions";
 import {
+  FACILITY_PIPELINE,
   executionContext,
+  facilityPipelinePlaceholders,
   loadStateMachine,
-  queryPlaceholderValues,
   renderStateMachine,
   taskStatesOf,
   type StateMachineDefinition,
 } from "../core/asl";
+import { todayUtc, utcDateOf } from "../core/calendar-date";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
 import { objectCreatedEvent as createdEvent } from "../core/s3-event";
+import { EXPIRY_WINDOW_MONTHS, settingsField, type RunSettings } from "../core/settings";
 import { LocalAthena } from "./athena";
-import { startS3Endpoint, type S3Endpoint } from "./s3-endpoint";
-
-/** The names the local stand-ins use where AWS would have real ARNs. */
-export const LOCAL_AWS = {
-  region: "us-east-1",
-  accountId: "000000000000",
-  bucket: "local-facility-data",
-  workgroup: "local-facility-pipeline",
-  stateMachineName: "local-facility-pipeline",
-  topicName: "local-facility-pipeline-failures",
-} as const;
-
-const arn = (service: string, resource: string) =>
-  `arn:aws:${service}:${LOCAL_AWS.region}:${LOCAL_AWS.accountId}:${resource}`;
-const STATE_MACHINE_ARN = arn("states", `stateMachine:${LOCAL_AWS.stateMachineName}`);
-const TOPIC_ARN = arn("sns", LOCAL_AWS.topicName);
-const FUNCTION_ARNS = {
-  "filter-expiring": arn("lambda", "function:local-filter-expiring"),
-  "relocate-results": arn("lambda", "function:local-relocate-results"),
-} as const;
+import { LOCAL_AWS, type LocalFunctionName } from "./local-aws";
+import { S3RVER_CREDENTIALS, localS3Environment, startS3Endpoint, type S3Endpoint } from "./s3-endpoint";
+import { prepareStateDir, stateDirLayout } from "./state-dir";
 
 /** Make a state throw an error, to see retries and the failure path without AWS. */
 export interface FaultInjection {
@@ -83,9 +69,12 @@ export interface RunEventOptions {
 export interface LocalPipelineOptions {
   /** Where the bucket's objects live between runs. @default - a fresh temporary directory, removed on stop */
   readonly stateDir?: string;
-  /** The as-of date (YYYY-MM-DD) passed as the execution's start date. @default - today, UTC */
+  /**
+   * The as-of date (YYYY-MM-DD) of every execution, given in its input's `settings`; also what
+   * Athena's current_date returns in every query. @default - the execution's start date, as in AWS
+   */
   readonly asOf?: string;
-  /** Expiry window in months. @default 6 */
+  /** Expiry window in months, given in every execution's input. @default 6 (EXPIRY_WINDOW_MONTHS) */
   readonly windowMonths?: number;
   /** @default [] */
   readonly injections?: readonly FaultInjection[];
@@ -140,7 +129,7 @@ export class LocalPipeline {
     private readonly endpoint: S3Endpoint,
     readonly s3: S3Client,
     private readonly athena: LocalAthena,
-    private readonly handlers: Record<keyof typeof FUNCTION_ARNS, Handler>,
+    private readonly handlers: Record<LocalFunctionName, Handler>,
     private readonly definition: StateMachineDefinition,
   ) {
     for (const injection of options.injections ?? []) this.injectionsLeft.set(injection.state, injection.times);
@@ -150,28 +139,21 @@ export class LocalPipeline {
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
     const ownsStateDir = options.stateDir === undefined;
     const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "facility-pipeline-"));
-    mkdirSync(join(stateDir, "s3"), { recursive: true });
-    mkdirSync(join(stateDir, "outbox"), { recursive: true });
-    const endpoint = await startS3Endpoint({ directory: join(stateDir, "s3"), buckets: [LOCAL_AWS.bucket] });
+    prepareStateDir(stateDir);
+    const layout = stateDirLayout(stateDir);
+    const endpoint = await startS3Endpoint({ directory: layout.s3, buckets: [LOCAL_AWS.bucket] });
 
-    // The handlers are configured only through the environment, exactly as in AWS.
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_S3: endpoint.endpoint,
-      AWS_S3_FORCE_PATH_STYLE: "true",
-      AWS_ACCESS_KEY_ID: "S3RVER",
-      AWS_SECRET_ACCESS_KEY: "S3RVER",
-      AWS_REGION: LOCAL_AWS.region,
-      AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
-      AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+    // The Lambda functions' configuration, which they read from their environment as in AWS. The
+    // as-of date and the window are not configuration: they come with each execution's input.
+    Object.assign(process.env, localS3Environment(endpoint, LOCAL_AWS.region), {
       DATA_BUCKET: LOCAL_AWS.bucket,
-      EXPIRY_WINDOW_MONTHS: String(options.windowMonths ?? 6),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
     });
     const s3 = new S3Client({
       endpoint: endpoint.endpoint,
       forcePathStyle: true,
       region: LOCAL_AWS.region,
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      credentials: S3RVER_CREDENTIALS,
     });
     const athena = new LocalAthena({
       s3,
@@ -179,24 +161,32 @@ export class LocalPipeline {
       workgroup: LOCAL_AWS.workgroup,
       database: CATALOG.database,
       outputLocation: `s3://${LOCAL_AWS.bucket}/${DATA_PREFIXES.athenaResults}`,
-      workDir: join(stateDir, "athena"),
+      workDir: layout.athena,
     });
     // Imported after the environment is set: the handlers' loggers read it when they load.
     const handlers = {
       "filter-expiring": (await import("../lambdas/filter-expiring/handler")).handler as Handler,
       "relocate-results": (await import("../lambdas/relocate-results/handler")).handler as Handler,
     };
-    const definition = renderStateMachine(loadStateMachine("facility-pipeline"), {
-      FilterExpiringFunctionArn: FUNCTION_ARNS["filter-expiring"],
-      RelocateResultsFunctionArn: FUNCTION_ARNS["relocate-results"],
-      AthenaWorkgroup: LOCAL_AWS.workgroup,
-      GlueDatabase: CATALOG.database,
-      FailureTopicArn: TOPIC_ARN,
-      DataBucket: LOCAL_AWS.bucket,
-      AwsRegion: LOCAL_AWS.region,
-      ...queryPlaceholderValues(),
-    });
+    const definition = renderStateMachine(
+      loadStateMachine(FACILITY_PIPELINE),
+      facilityPipelinePlaceholders({
+        filterExpiringFunctionArn: LOCAL_AWS.functionArns["filter-expiring"],
+        relocateResultsFunctionArn: LOCAL_AWS.functionArns["relocate-results"],
+        athenaWorkgroup: LOCAL_AWS.workgroup,
+        glueDatabase: CATALOG.database,
+        failureTopicArn: LOCAL_AWS.failureTopicArn,
+        dataBucket: LOCAL_AWS.bucket,
+        awsRegion: LOCAL_AWS.region,
+        expiryWindowMonths: EXPIRY_WINDOW_MONTHS.default,
+      }),
+    );
     return new LocalPipeline(options, stateDir, ownsStateDir, endpoint, s3, athena, handlers, definition);
+  }
+
+  /** The names of the states a fault can be injected into (--inject STATE=...). */
+  get taskStateNames(): string[] {
+    return taskStatesOf(this.definition).map(({ name }) => name);
   }
 
   get bucket(): string {
@@ -226,10 +216,11 @@ export class LocalPipeline {
    * for an S3 "Object Created" event. The execution name derives from the key and the object's
    * ETag, so processing the same object again rewrites the same outputs.
    */
-  async runExecution(key: string): Promise<ExecutionResult> {
+  async runExecution(key: string, settings?: RunSettings): Promise<ExecutionResult> {
     const head = await this.s3.send(new HeadObjectCommand({ Bucket: LOCAL_AWS.bucket, Key: key }));
     const etag = (head.ETag ?? "").replaceAll('"', "");
-    return this.runEvent(objectCreatedEvent(key, head.ContentLength ?? 0, etag, this.startTime()));
+    const event = objectCreatedEvent(key, head.ContentLength ?? 0, etag, new Date().toISOString());
+    return this.runEvent(settings ? { ...event, ...settingsField(settings) } : event);
   }
 
   /**
@@ -244,7 +235,13 @@ export class LocalPipeline {
     }
     const key = object.key;
     const etag = typeof object.etag === "string" ? object.etag : "";
-    const startTime = this.startTime();
+    const startTime = new Date();
+    // The execution's settings travel in its input, as a replay's do; the ASL fills in what is
+    // missing (the start date, the configured window). An event that brings settings keeps them.
+    const input = "settings" in event ? event : { ...event, ...settingsField(this.options) };
+    const given = (input as { settings?: { asOf?: unknown } }).settings?.asOf;
+    // Athena's current_date in this execution's queries: its as-of date.
+    const asOfDate = (typeof given === "string" ? utcDateOf(given) : undefined) ?? todayUtc(startTime);
     const executionName =
       options.executionName ??
       `${key.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40)}-${createHash("sha256").update(`${key}@${etag}`).digest("hex").slice(0, 16)}`;
@@ -253,7 +250,7 @@ export class LocalPipeline {
         `Local execution names are 1 to 57 letters, digits, "-" or "_" (received ${JSON.stringify(executionName)})`,
       );
     }
-    const executionArn = executionContext(STATE_MACHINE_ARN, executionName).Execution.Id;
+    const executionArn = executionContext(LOCAL_AWS.stateMachineArn, executionName).Execution.Id;
     // In AWS an execution name starts one execution only, so a request token never outlives its
     // execution. Here runExecution reuses the name for the same object: scoping the token to this
     // run keeps a rerun from being answered with an earlier run's query (and its stale table),
@@ -264,14 +261,19 @@ export class LocalPipeline {
 
     const notifications: Notification[] = [];
     let ingest: ExecutionResult["ingest"] = null;
-    const invoke = (fn: keyof typeof FUNCTION_ARNS, stateName: string) => async (input: unknown) => {
+    const invoke = (fn: LocalFunctionName, stateName: string) => async (input: unknown) => {
       const injected = this.takeInjection(stateName);
       if (injected?.when !== "after") this.throwInjected(injected);
-      const payload = this.pinStartTime((input as { Payload: Record<string, unknown> }).Payload, startTime);
+      const payload = (input as { Payload: Record<string, unknown> }).Payload;
       let result: unknown;
       try {
         result = await this.handlers[fn](payload, lambdaContext(fn));
       } catch (error) {
+        // A handler that failed after its work (NoValidRecordsError) still says what it counted.
+        const counted = (error as { result?: unknown }).result;
+        if (fn === "filter-expiring" && typeof counted === "object" && counted !== null) {
+          ingest = counted as ExecutionResult["ingest"];
+        }
         throw lambdaFunctionError(error);
       }
       this.throwInjected(injected);
@@ -289,6 +291,7 @@ export class LocalPipeline {
         failQuery
           ? { ...request, ClientRequestToken: undefined, QueryString: "SELECT injected_failure FROM facilities" }
           : { ...request, ClientRequestToken: scopedToken(request.ClientRequestToken) },
+        { currentDate: asOfDate },
       );
       if (QueryExecution.Status?.State !== "SUCCEEDED") {
         throw namedError("States.TaskFailed", JSON.stringify({ QueryExecution }));
@@ -302,7 +305,7 @@ export class LocalPipeline {
       const { TopicArn, Subject, Message } = input as { TopicArn: string; Subject?: string; Message: string };
       const notification = { topic: TopicArn, subject: Subject ?? "", message: Message };
       notifications.push(notification);
-      appendFileSync(join(this.stateDir, "outbox", "notifications.jsonl"), `${JSON.stringify(notification)}\n`);
+      appendFileSync(this.outboxFile, `${JSON.stringify(notification)}\n`);
       this.log(`SNS ${TopicArn}\n  Subject: ${notification.subject}\n  ${Message.replaceAll("\n", "\n  ")}`);
       this.throwInjected(injected);
       return { MessageId: randomUUID() };
@@ -313,7 +316,7 @@ export class LocalPipeline {
     for (const { name: stateName, resource, state } of taskStates) {
       const functionName = (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName;
       if (resource.startsWith("arn:aws:states:::lambda:invoke")) {
-        const fn = functionName === FUNCTION_ARNS["filter-expiring"] ? "filter-expiring" : "relocate-results";
+        const fn = functionName === LOCAL_AWS.functionArns["filter-expiring"] ? "filter-expiring" : "relocate-results";
         handlers[stateName] = invoke(fn, stateName);
       } else if (resource.startsWith("arn:aws:states:::athena:startQueryExecution")) {
         handlers[stateName] = query(stateName);
@@ -343,14 +346,14 @@ export class LocalPipeline {
       validationOptions: { checkArn: true, checkPaths: true },
     });
     const started = Date.now();
-    const execution = machine.run(event as never, {
+    const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
         retryIntervalOverrides: Object.fromEntries(
           taskStates.map(({ name }) => [name, this.options.retryIntervalMs ?? 50]),
         ),
       },
-      context: executionContext(STATE_MACHINE_ARN, executionName, new Date(startTime)) as never,
+      context: executionContext(LOCAL_AWS.stateMachineArn, executionName, startTime) as never,
     });
     const timings = collectTimings(execution.eventLogs);
     let status: ExecutionResult["status"] = "SUCCEEDED";
@@ -401,9 +404,14 @@ export class LocalPipeline {
     return keys.sort();
   }
 
-  /** The path of the directory that holds the bucket's objects and the outbox. */
+  /** The JSON Lines file the SNS states append to. */
   get outboxFile(): string {
-    return join(this.stateDir, "outbox", "notifications.jsonl");
+    return stateDirLayout(this.stateDir).outboxFile;
+  }
+
+  /** Whether the state directory is removed on stop (no --state-dir was given). */
+  get isTemporary(): boolean {
+    return this.ownsStateDir;
   }
 
   async stop(): Promise<void> {
@@ -411,18 +419,6 @@ export class LocalPipeline {
     this.s3.destroy();
     await this.endpoint.stop();
     if (this.ownsStateDir) rmSync(this.stateDir, { recursive: true, force: true });
-  }
-
-  /**
-   * aws-local-stepfunctions always sets $$.Execution.StartTime to the real clock, so a pinned
-   * as-of date is applied where the definition passes the start time to a handler.
-   */
-  private pinStartTime(payload: Record<string, unknown>, startTime: string): Record<string, unknown> {
-    if (!this.options.asOf) return payload;
-    const pinned = { ...payload };
-    if ("asOf" in pinned) pinned.asOf = startTime;
-    if ("executionStartTime" in pinned) pinned.executionStartTime = startTime;
-    return pinned;
   }
 
   /** The injection for this attempt of a state, if one is left (and counts it as used). */
@@ -438,11 +434,6 @@ export class LocalPipeline {
   private throwInjected(injection: FaultInjection | undefined): void {
     if (injection === undefined) return;
     throw namedError(injection.error, `Injected by --inject ${injection.state}=${injection.error}`);
-  }
-
-  /** The execution's start time: the pinned as-of date at midnight UTC, or now. */
-  private startTime(): string {
-    return this.options.asOf ? `${this.options.asOf}T00:00:00.000Z` : new Date().toISOString();
   }
 
   private log(line: string): void {
@@ -478,7 +469,7 @@ function lambdaContext(fn: string): Record<string, unknown> {
   return {
     functionName: `local-${fn}`,
     functionVersion: "$LATEST",
-    invokedFunctionArn: FUNCTION_ARNS[fn as keyof typeof FUNCTION_ARNS],
+    invokedFunctionArn: LOCAL_AWS.functionArns[fn as LocalFunctionName],
     memoryLimitInMB: "1024",
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/local-${fn}`,

@@ -14,7 +14,10 @@ import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
 import { LocalAthena, readResultRows } from "./athena";
-import { LOCAL_AWS, LocalPipeline, type ExecutionResult } from "./pipeline";
+import type { RunSettings } from "../core/settings";
+import { LOCAL_AWS } from "./local-aws";
+import { stateDirLayout } from "./state-dir";
+import { LocalPipeline, type ExecutionResult } from "./pipeline";
 import { UsageError, errorName } from "../core/target";
 import { executionArnOf } from "../core/replay-event";
 import type {
@@ -30,11 +33,6 @@ import type {
   TestNotification,
 } from "../core/target";
 
-const arn = (service: string, resource: string) =>
-  `arn:aws:${service}:${LOCAL_AWS.region}:${LOCAL_AWS.accountId}:${resource}`;
-/** The ARNs the local runner uses in place of the deployed ones. */
-export const LOCAL_STATE_MACHINE_ARN = arn("states", `stateMachine:${LOCAL_AWS.stateMachineName}`);
-export const LOCAL_TOPIC_ARN = arn("sns", LOCAL_AWS.topicName);
 
 /** A local execution record, as `status --target local` reads it. */
 export type LocalExecutionRecord = ExecutionSummary & {
@@ -45,7 +43,7 @@ export type LocalExecutionRecord = ExecutionSummary & {
 export class LocalTarget implements Target {
   readonly kind = "local";
   readonly bucket = LOCAL_AWS.bucket;
-  readonly stateMachine = LOCAL_STATE_MACHINE_ARN;
+  readonly stateMachine = LOCAL_AWS.stateMachineArn;
   private pipelineStarted?: Promise<LocalPipeline>;
   private athena?: LocalAthena;
 
@@ -102,7 +100,7 @@ export class LocalTarget implements Target {
     return existsSync(this.recordFile(executionName));
   }
 
-  async startExecution(object: SourceObject, executionName: string): Promise<ReplayResult> {
+  async startExecution(object: SourceObject, executionName: string, settings?: RunSettings): Promise<ReplayResult> {
     const executionArn = executionArnOf(this.stateMachine, executionName);
     const existing = this.readRecord(this.recordFile(executionName));
     if (existing) {
@@ -117,7 +115,7 @@ export class LocalTarget implements Target {
     }
     const pipeline = await this.pipeline();
     const startDate = new Date();
-    const result = await pipeline.runExecution(object.key);
+    const result = await pipeline.runExecution(object.key, settings);
     const record = recordLocalExecution(this.stateDir, result, { startDate, executionName, bucket: this.bucket });
     return { object, executionName, executionArn, outcome: "started", status: record.status, failure: record.failure };
   }
@@ -158,13 +156,17 @@ export class LocalTarget implements Target {
       workgroup: LOCAL_AWS.workgroup,
       database: CATALOG.database,
       outputLocation: `s3://${this.bucket}/${DATA_PREFIXES.athenaResults}`,
-      workDir: join(this.stateDir, "athena-operations"),
+      workDir: stateDirLayout(this.stateDir).athenaOperations,
     });
-    const { QueryExecution: execution } = await this.athena.startQueryExecutionSync({
-      QueryString: request.queryString,
-      QueryExecutionContext: { Database: CATALOG.database },
-      WorkGroup: LOCAL_AWS.workgroup,
-    });
+    const { QueryExecution: execution } = await this.athena.startQueryExecutionSync(
+      {
+        QueryString: request.queryString,
+        QueryExecutionContext: { Database: CATALOG.database },
+        WorkGroup: LOCAL_AWS.workgroup,
+        ...(request.parameters.length > 0 && { ExecutionParameters: request.parameters }),
+      },
+      { currentDate: request.asOf },
+    );
     const common = {
       queryExecutionId: execution.QueryExecutionId,
       state: execution.Status.State,
@@ -190,9 +192,9 @@ export class LocalTarget implements Target {
   async publishTestNotification(notification: TestNotification): Promise<PublishedNotification> {
     mkdirSync(join(this.stateDir, "outbox"), { recursive: true });
     // The same line shape as the workflow's NotifyFailure state writes locally.
-    const line = { topic: LOCAL_TOPIC_ARN, subject: notification.subject, message: notification.message };
+    const line = { topic: LOCAL_AWS.failureTopicArn, subject: notification.subject, message: notification.message };
     appendFileSync(this.outboxFile, `${JSON.stringify(line)}\n`);
-    return { topicArn: LOCAL_TOPIC_ARN, messageId: randomUUID(), outbox: this.outboxFile };
+    return { topicArn: LOCAL_AWS.failureTopicArn, messageId: randomUUID(), outbox: this.outboxFile };
   }
 
   async readObject(key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -243,7 +245,7 @@ export function recordLocalExecution(
   const name = options.executionName ?? result.executionName;
   const record: LocalExecutionRecord = {
     name,
-    executionArn: executionArnOf(LOCAL_STATE_MACHINE_ARN, name),
+    executionArn: executionArnOf(LOCAL_AWS.stateMachineArn, name),
     status: result.status,
     startDate: options.startDate.toISOString(),
     stopDate: new Date(options.startDate.getTime() + result.durationMs).toISOString(),

@@ -26,8 +26,6 @@ export interface ComputeProps {
   readonly storage: Storage;
   /** Prefix of function, role and log group names. */
   readonly namePrefix: string;
-  /** Window of filter-expiring, in months. @default 6 */
-  readonly expiryWindowMonths?: number;
   /** @default 90 */
   readonly logRetentionDays?: number;
   /** @default - see FunctionSettings */
@@ -68,7 +66,7 @@ export class Compute extends Construct {
       description: "Validates uploaded facility records and finds accreditations expiring within the window",
       defaults: { memorySize: 1024, timeout: 300, reservedConcurrency: 10 },
       settings: props.filterExpiring,
-      environment: { EXPIRY_WINDOW_MONTHS: String(props.expiryWindowMonths ?? 6) },
+      environment: {},
       permissions: [
         { Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: storage.objectArns("raw") },
         {

@@ -9,9 +9,11 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { loadStateMachine, queryPlaceholderValues, renderAndValidate, type PlaceholderValues } from "../core/asl";
+import { FACILITY_PIPELINE, facilityPipelinePlaceholders, loadStateMachine, renderAndValidate } from "../core/asl";
 import { DATA_PREFIXES } from "../core/data-layout";
+import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
 import type { Catalog } from "./catalog";
 import type { Compute } from "./compute";
 import { ServiceRole } from "./iam";
@@ -42,10 +44,13 @@ export interface OrchestrationProps {
   readonly permissionsBoundary?: string;
   /** @default "/" */
   readonly rolePath?: string;
+  /**
+   * The expiry window of an execution whose input gives none (a number token for the plain
+   * module's variable).
+   * @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts)
+   */
+  readonly expiryWindowMonths?: number;
 }
-
-/** The state machine file under state-machines/. */
-export const STATE_MACHINE_FILE = "facility-pipeline";
 
 export class Orchestration extends Construct {
   readonly stateMachine: SfnStateMachine;
@@ -60,7 +65,7 @@ export class Orchestration extends Construct {
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
     super(scope, id);
     const { storage, catalog, compute, failureTopic } = props;
-    this.stateMachineName = `${props.namePrefix}-facility-pipeline`;
+    this.stateMachineName = `${props.namePrefix}-${FACILITY_PIPELINE}`;
     const stateMachineArn = `arn:${props.partition}:states:${props.region}:${props.accountId}:stateMachine:${this.stateMachineName}`;
     const glueArn = (resource: string) => `arn:${props.partition}:glue:${props.region}:${props.accountId}:${resource}`;
     const functions = [compute.filterExpiring, compute.relocateResults];
@@ -149,17 +154,19 @@ export class Orchestration extends Construct {
       ],
     });
 
-    const placeholders: PlaceholderValues = {
-      FilterExpiringFunctionArn: compute.filterExpiring.functionArn,
-      RelocateResultsFunctionArn: compute.relocateResults.functionArn,
-      AthenaWorkgroup: catalog.workgroupName,
-      GlueDatabase: catalog.databaseName,
-      FailureTopicArn: failureTopic.topicArn,
-      DataBucket: storage.bucketName,
-      AwsRegion: props.region,
-      ...queryPlaceholderValues(),
-    };
-    const definition = renderAndValidate(loadStateMachine(STATE_MACHINE_FILE), placeholders);
+    const window = props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default;
+    const placeholders = facilityPipelinePlaceholders({
+      filterExpiringFunctionArn: compute.filterExpiring.functionArn,
+      relocateResultsFunctionArn: compute.relocateResults.functionArn,
+      athenaWorkgroup: catalog.workgroupName,
+      glueDatabase: catalog.databaseName,
+      failureTopicArn: failureTopic.topicArn,
+      dataBucket: storage.bucketName,
+      awsRegion: props.region,
+      // A Terraform variable's number token must become a string token, not the number it encodes.
+      expiryWindowMonths: Token.isUnresolved(window) ? Token.asString(window) : String(window),
+    });
+    const definition = renderAndValidate(loadStateMachine(FACILITY_PIPELINE), placeholders);
 
     this.stateMachine = new SfnStateMachine(this, "state-machine", {
       name: this.stateMachineName,

@@ -102,7 +102,6 @@ export class FacilityPipeline extends Construct {
     this.compute = new Compute(this, "compute", {
       storage: this.storage,
       namePrefix: props.namePrefix,
-      expiryWindowMonths: props.expiryWindowMonths,
       logRetentionDays: props.logRetentionDays,
       filterExpiring: props.functions?.filterExpiring,
       relocateResults: props.functions?.relocateResults,
@@ -120,6 +119,7 @@ export class FacilityPipeline extends Construct {
     });
     this.orchestration = new Orchestration(this, "orchestration", {
       namePrefix: props.namePrefix,
+      expiryWindowMonths: props.expiryWindowMonths,
       storage: this.storage,
       catalog: this.catalog,
       compute: this.compute,

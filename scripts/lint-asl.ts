@@ -11,36 +11,12 @@
  * `--json-path FILE` validates a file), which is an easy way to get a lint that never fails.
  */
 import { relative } from "node:path";
-import {
-  PLACEHOLDER_EXAMPLES,
-  STATE_MACHINES_DIR,
-  STATE_MACHINE_SUFFIX,
-  aslProblems,
-  listStateMachines,
-  placeholdersOf,
-  readStateMachineFile,
-  renderStateMachine,
-} from "../core/asl";
+import { STATE_MACHINES_DIR, STATE_MACHINE_SUFFIX, lintStateMachine, listStateMachines, readStateMachineFile } from "../core/asl";
 
 /** Every problem of one file, or an empty list when it is valid. */
 export function lintStateMachineFile(path: string): string[] {
   try {
-    const definition = readStateMachineFile(path);
-    const problems: string[] = [];
-    const values: Record<string, string> = {};
-    for (const name of placeholdersOf(definition)) {
-      if (Object.hasOwn(PLACEHOLDER_EXAMPLES, name)) {
-        values[name] = PLACEHOLDER_EXAMPLES[name as keyof typeof PLACEHOLDER_EXAMPLES];
-      } else {
-        problems.push(
-          `UNKNOWN_PLACEHOLDER: \${${name}} is not a placeholder of this project: use one of ` +
-            `${Object.keys(PLACEHOLDER_EXAMPLES).join(", ")}, or add it to PLACEHOLDER_NAMES and PLACEHOLDER_EXAMPLES ` +
-            `in core/asl.ts (and give it a value in the orchestration module)`,
-        );
-        values[name] = "unknown-placeholder"; // keeps validating the rest of the file
-      }
-    }
-    return [...problems, ...aslProblems(renderStateMachine(definition, values))];
+    return lintStateMachine(readStateMachineFile(path));
   } catch (error) {
     // Unreadable or invalid JSON, or a placeholder that cannot be rendered.
     return [(error as Error).message];

@@ -42,7 +42,7 @@ describe("usage", () => {
   });
 
   test("--help prints the usage of every subcommand", async () => {
-    for (const argv of [["--help"], ["status", "--help"], ["replay", "-h"]]) {
+    for (const argv of [["query", "--help"], ["status", "--help"], ["replay", "-h"]]) {
       const { code, stdout } = await runCli(...argv);
       expect(code).toBe(0);
       expect(stdout).toBe(USAGE);

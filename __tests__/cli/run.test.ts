@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { UsageError } from "../../core/target";
-import { buildReport, parseCli } from "../../cli/run";
+import { buildReport } from "../../cli/report";
+import { parseCli } from "../../cli/run";
 import type { ExecutionResult, LocalPipeline } from "../../local/pipeline";
 
 const run = promisify(execFile);

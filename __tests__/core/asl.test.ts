@@ -28,6 +28,7 @@ import {
   type JsonObject,
   type JsonValue,
   type StateMachineDefinition,
+  facilityPipelinePlaceholders,
 } from "../../core/asl";
 import { readQuery } from "../../core/sql";
 
@@ -216,7 +217,7 @@ describe("facility-pipeline.asl.json, run locally", () => {
     expect(run.error).toBeUndefined();
     expect(onlyCall(run, "IngestFacilities")).toEqual({
       FunctionName: PLACEHOLDER_EXAMPLES.FilterExpiringFunctionArn,
-      Payload: { bucket: BUCKET, key: KEY, asOf: expect.stringMatching(ISO_TIMESTAMP) },
+      Payload: { bucket: BUCKET, key: KEY, asOf: expect.stringMatching(ISO_TIMESTAMP), windowMonths: 6 },
     });
     expect(onlyCall(run, "CountAccreditedByState")).toEqual({
       QueryString: readQuery("accredited_facilities_by_state"),
@@ -236,7 +237,7 @@ describe("facility-pipeline.asl.json, run locally", () => {
         queryExecutionId: "a1b2c3d4-state-counts",
         outputLocation: `s3://${BUCKET}/athena-results/a1b2c3d4-state-counts.csv`,
         executionName: EXECUTION_NAME,
-        executionStartTime: expect.stringMatching(ISO_TIMESTAMP),
+        asOf: expect.stringMatching(ISO_TIMESTAMP),
       },
     });
     expect(onlyCall(run, "PublishFacilitySummary")).toMatchObject({
@@ -654,16 +655,16 @@ describe("validateStateMachine", () => {
 });
 
 describe("renderAndValidate", () => {
-  const terraformValues: Record<string, string> = {
-    ...queryPlaceholderValues(),
-    AthenaWorkgroup: "${aws_athena_workgroup.facility_pipeline.name}",
-    AwsRegion: "us-east-1",
-    DataBucket: "${aws_s3_bucket.data.bucket}",
-    FailureTopicArn: "${aws_sns_topic.failures.arn}",
-    FilterExpiringFunctionArn: "${aws_lambda_function.filter_expiring.arn}",
-    GlueDatabase: "${aws_glue_catalog_database.facilities.name}",
-    RelocateResultsFunctionArn: "${aws_lambda_function.relocate_results.arn}",
-  };
+  const terraformValues: Record<string, string> = facilityPipelinePlaceholders({
+    athenaWorkgroup: "${aws_athena_workgroup.facility_pipeline.name}",
+    awsRegion: "us-east-1",
+    dataBucket: "${aws_s3_bucket.data.bucket}",
+    failureTopicArn: "${aws_sns_topic.failures.arn}",
+    filterExpiringFunctionArn: "${aws_lambda_function.filter_expiring.arn}",
+    glueDatabase: "${aws_glue_catalog_database.facilities.name}",
+    relocateResultsFunctionArn: "${aws_lambda_function.relocate_results.arn}",
+    expiryWindowMonths: "${var.expiry_window_months}",
+  });
 
   test("returns the definition rendered with Terraform references, validated with example ARNs", () => {
     const rendered = renderAndValidate(loadStateMachine(FACILITY_PIPELINE), terraformValues);

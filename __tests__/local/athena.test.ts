@@ -20,7 +20,9 @@ import {
   formatAthenaCsv,
   readResultRows,
   writeAthenaCsv,
+  parseExecutionParameter,
   type LocalAthenaOptions,
+  type LocalQueryOptions,
   type QueryExecution,
 } from "../../local/athena";
 import { prepareTrinoQuery, renderTrinoValue } from "../../local/duckdb-trino";
@@ -93,14 +95,27 @@ async function put(bucket: string, key: string, body: string): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
-async function run(athena: LocalAthena, query: string, database: string = CATALOG.database): Promise<QueryExecution> {
-  const { QueryExecution } = await athena.startQueryExecutionSync({
-    QueryString: query,
-    QueryExecutionContext: { Database: database },
-    WorkGroup: WORKGROUP,
-  });
+async function run(
+  athena: LocalAthena,
+  query: string,
+  database: string = CATALOG.database,
+  parameters?: readonly string[],
+  options?: LocalQueryOptions,
+): Promise<QueryExecution> {
+  const { QueryExecution } = await athena.startQueryExecutionSync(
+    {
+      QueryString: query,
+      QueryExecutionContext: { Database: database },
+      WorkGroup: WORKGROUP,
+      ...(parameters && { ExecutionParameters: parameters }),
+    },
+    options,
+  );
   return QueryExecution;
 }
+
+/** sql/expiring_accreditations.sql's parameters: as_of, window_months. */
+const EXPIRING_AS_OF_2026_08_31 = ["'2026-08-31'", "6"];
 
 /** The result CSV at the execution's OutputLocation. */
 async function resultCsv(execution: QueryExecution): Promise<string> {
@@ -169,8 +184,12 @@ describe("LocalAthena on the extended sample (10 facilities, current_date pinned
     });
   });
 
-  test("expiring_accreditations: within 6 months of the pinned current_date, both ends inclusive", async () => {
-    const rows = readResultRows(await resultCsv(await run(athena, readQuery("expiring_accreditations"))));
+  test("expiring_accreditations: within 6 months of the as_of parameter, both ends inclusive", async () => {
+    const rows = readResultRows(
+      await resultCsv(
+        await run(athena, readQuery("expiring_accreditations"), CATALOG.database, EXPIRING_AS_OF_2026_08_31),
+      ),
+    );
     expect(rows.map((row) => [row.facility_id, row.accreditation_id, row.valid_until, row.days_until_expiry])).toEqual([
       ["FAC-TX-0001", "CAP-7720145", "2026-12-15", "106"],
       ["FAC-WA-0008", "ACHC-88412", "2026-12-31", "122"],
@@ -187,6 +206,36 @@ describe("LocalAthena on the extended sample (10 facilities, current_date pinned
       valid_until: "2026-12-15",
       days_until_expiry: "106",
     });
+  });
+
+  test("the same expiring_accreditations text answers for any as_of, whatever current_date is", async () => {
+    const later = readResultRows(
+      await resultCsv(await run(athena, readQuery("expiring_accreditations"), CATALOG.database, ["'2027-01-01'", "1"])),
+    );
+    // current_date is pinned to 2026-08-31 here: the parameter, not the date, decides.
+    expect(later.map((row) => [row.accreditation_id, row.days_until_expiry])).toEqual([["TJC-602214", "30"]]);
+  });
+
+  test("a query pins current_date for itself (LocalQueryOptions), over the instance's currentDate", async () => {
+    const query = "SELECT current_date AS today";
+    expect(
+      readResultRows(
+        await resultCsv(await run(athena, query, CATALOG.database, undefined, { currentDate: "2030-05-01" })),
+      ),
+    ).toEqual([{ today: "2030-05-01" }]);
+    expect(readResultRows(await resultCsv(await run(athena, query)))).toEqual([{ today: "2026-08-31" }]);
+  });
+
+  test("ExecutionParameters are SQL literals: strings quoted, numbers bare; anything else fails the query", async () => {
+    expect(parseExecutionParameter("'it''s'")).toBe("it's");
+    expect(parseExecutionParameter(" 6 ")).toBe(6);
+    expect(parseExecutionParameter("-1.5")).toBe(-1.5);
+    expect(() => parseExecutionParameter("2026-01-01")).toThrow(/not a SQL literal/);
+    const failed = await run(athena, "SELECT CAST(? AS DATE) AS d", CATALOG.database, ["2026-01-01"]);
+    expect(failed.Status.State).toBe("FAILED");
+    expect(failed.Status.StateChangeReason).toMatch(/INVALID_PARAMETER_USAGE: .*not a SQL literal/);
+    const missing = await run(athena, readQuery("expiring_accreditations"));
+    expect(missing.Status.State).toBe("FAILED");
   });
 
   test("current_date follows a currentDate function, asked per query", async () => {
@@ -472,7 +521,11 @@ describe("LocalAthena reads every curated object at query time", () => {
     expect(await resultCsv(await run(athena, readQuery("facility_summary")))).toBe(
       '"facility_id","facility_name","employee_count","number_of_services","first_accreditation_valid_until"\n',
     );
-    expect(await resultCsv(await run(athena, readQuery("expiring_accreditations")))).toBe(
+    expect(
+      await resultCsv(
+        await run(athena, readQuery("expiring_accreditations"), CATALOG.database, EXPIRING_AS_OF_2026_08_31),
+      ),
+    ).toBe(
       '"facility_id","facility_name","state","accreditation_body","accreditation_id","valid_until","days_until_expiry"\n',
     );
   });

@@ -61,9 +61,15 @@ describe("compute module", () => {
     });
   });
 
-  test("the expiry window reaches filter-expiring through its environment", () => {
-    const fn = functionNamed(synthStack({ expiryWindowMonths: 3 }), "hfap-test-filter-expiring");
-    expect((fn.environment as { variables: Record<string, string> }).variables.EXPIRY_WINDOW_MONTHS).toBe("3");
+  test("the expiry window reaches the state machine's input defaults, not filter-expiring's environment", () => {
+    const stack = synthStack({ expiryWindowMonths: 3 });
+    const fn = functionNamed(stack, "hfap-test-filter-expiring");
+    expect((fn.environment as { variables: Record<string, string> }).variables).not.toHaveProperty(
+      "EXPIRY_WINDOW_MONTHS",
+    );
+    const [machine] = Object.values(resourcesOfType(stack, "aws_sfn_state_machine"));
+    const definition = JSON.parse(String(machine.definition));
+    expect(definition.States.ResolveRunSettings.Parameters["windowMonths.$"]).toBe("States.StringToJson('3')");
   });
 
   test("each function has a log group with the configured retention", () => {

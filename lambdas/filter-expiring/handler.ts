@@ -88,6 +88,7 @@ export async function handler(event: unknown, context?: Context): Promise<Filter
       throw new NoValidRecordsError(
         `${request.key}: none of its ${summary.records} records is valid; see s3://${request.bucket}/${outputs.rejected}` +
           (first === undefined ? "" : ` (first: line ${first.line}, ${first.field}: ${first.message})`),
+        { ...result },
       );
     }
     return result;

@@ -1,8 +1,10 @@
 /**
  * What one filter-expiring invocation is asked to do: its settings (from the environment) and
- * its event, both checked before any object is read.
+ * its event, both checked before any object is read. The as-of date and the window come with the
+ * event (the state machine passes the execution's), never from the environment.
  */
 import { DATA_PREFIXES } from "../../core/data-layout";
+import { EXPIRY_WINDOW_MONTHS, describeRange, isWithin } from "../../core/settings";
 import { todayUtc, utcDateOf } from "../../core/calendar-date";
 import { integerEnv, requiredEnv } from "../shared/environment";
 import { BucketNotAllowedError, InvalidEventError } from "../shared/errors";
@@ -17,26 +19,20 @@ export interface FilterExpiringEvent {
   readonly key: string;
   /** YYYY-MM-DD or an ISO timestamp (its UTC date is used). @default today, UTC */
   readonly asOf?: string;
-  /** @default EXPIRY_WINDOW_MONTHS */
+  /** Whole months, within EXPIRY_WINDOW_MONTHS's range. @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts) */
   readonly windowMonths?: number;
 }
-
-/** Allowed window lengths, as in config/schema.ts's expiryWindowMonths. */
-export const WINDOW_MONTHS_RANGE = { min: 1, max: 60 } as const;
 
 /** The function's settings, read from its environment on every invocation. */
 export interface FilterExpiringSettings {
   /** DATA_BUCKET (required): the only bucket this function reads and writes. */
   readonly dataBucket: string;
-  /** EXPIRY_WINDOW_MONTHS, @default 6 (1-60) */
-  readonly windowMonths: number;
   /** MAX_LINE_BYTES: the longest record, in bytes. @default 1048576 (1 MiB) */
   readonly maxLineBytes: number;
   /** MAX_DECOMPRESSED_BYTES: the most bytes a source may hold once decompressed. @default 2147483648 (2 GiB) */
   readonly maxDecompressedBytes: number;
 }
 
-export const DEFAULT_WINDOW_MONTHS = 6;
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 2 * 1024 ** 3;
 
@@ -49,7 +45,6 @@ export function readFilterExpiringSettings(
 ): FilterExpiringSettings {
   return {
     dataBucket: requiredEnv("DATA_BUCKET", env),
-    windowMonths: integerEnv("EXPIRY_WINDOW_MONTHS", { default: DEFAULT_WINDOW_MONTHS, ...WINDOW_MONTHS_RANGE }, env),
     maxLineBytes: integerEnv(
       "MAX_LINE_BYTES",
       { default: DEFAULT_MAX_LINE_BYTES, min: 1024, max: 256 * 1024 * 1024 },
@@ -101,20 +96,10 @@ export function parseFilterExpiringEvent(
       );
     }
   }
-  let months = settings.windowMonths;
+  let months: number = EXPIRY_WINDOW_MONTHS.default;
   if (windowMonths !== undefined && windowMonths !== null) {
-    if (
-      typeof windowMonths !== "number" ||
-      !Number.isInteger(windowMonths) ||
-      windowMonths < WINDOW_MONTHS_RANGE.min ||
-      windowMonths > WINDOW_MONTHS_RANGE.max
-    ) {
-      problems.push(
-        `windowMonths: expected a whole number of months from ${WINDOW_MONTHS_RANGE.min} to ${WINDOW_MONTHS_RANGE.max} (received ${quoted(windowMonths)})`,
-      );
-    } else {
-      months = windowMonths;
-    }
+    if (isWithin(EXPIRY_WINDOW_MONTHS, windowMonths)) months = windowMonths;
+    else problems.push(`windowMonths: expected ${describeRange(EXPIRY_WINDOW_MONTHS)} (received ${quoted(windowMonths)})`);
   }
   if (problems.length > 0)
     throw new InvalidEventError(`Invalid filter-expiring event:\n  - ${problems.join("\n  - ")}`);

@@ -1,7 +1,7 @@
 /**
  * Lambda relocate-results: publishes an Athena query's result CSV under analytics/.
  *
- * Event:   { dataset, queryExecutionId, outputLocation, executionName, executionStartTime }
+ * Event:   { dataset, queryExecutionId, outputLocation, executionName, asOf }
  * Copies:  outputLocation -> analytics/<dataset>/run_date=YYYY-MM-DD/<executionName>.csv
  *                         -> analytics/<dataset>/latest.csv
  * Returns: { dataset, source: outputLocation, runKey, latestKey }

@@ -15,8 +15,11 @@ export interface RelocateResultsEvent {
   readonly outputLocation: string;
   /** $$.Execution.Name: names the copied file. */
   readonly executionName: string;
-  /** $$.Execution.StartTime: its UTC date is the run_date partition. */
-  readonly executionStartTime: string;
+  /**
+   * The execution's as-of date ($.run.settings.asOf: YYYY-MM-DD, or by default the execution's
+   * start time): its UTC date is the run_date partition, the date the results describe.
+   */
+  readonly asOf: string;
 }
 
 export interface RelocateResultsRequest {
@@ -50,7 +53,7 @@ export function parseRelocateResultsEvent(event: unknown, dataBucket: string): R
       `Invalid relocate-results event: expected an object, received ${JSON.stringify(event) ?? "nothing"}`,
     );
   }
-  const { dataset, queryExecutionId, outputLocation, executionName, executionStartTime } = event as Record<
+  const { dataset, queryExecutionId, outputLocation, executionName, asOf } = event as Record<
     string,
     unknown
   >;
@@ -75,10 +78,10 @@ export function parseRelocateResultsEvent(event: unknown, dataBucket: string): R
       `executionName: expected a Step Functions execution name (1-80 of A-Z a-z 0-9 _ . - ! ' ( ) + = @, no "..") ${received(executionName)}`,
     );
   }
-  const runDate = typeof executionStartTime === "string" ? utcDateOf(executionStartTime) : undefined;
+  const runDate = typeof asOf === "string" ? utcDateOf(asOf) : undefined;
   if (runDate === undefined) {
     problems.push(
-      `executionStartTime: expected an ISO timestamp such as 2026-11-26T14:24:24.123Z ${received(executionStartTime)}`,
+      `asOf: expected a date YYYY-MM-DD or an ISO timestamp such as 2026-11-26T14:24:24.123Z ${received(asOf)}`,
     );
   }
   if (problems.length > 0)

@@ -54,6 +54,13 @@ export class MalformedJsonArrayError extends Error {
 /** The source holds records but none of them is valid; the rejected output has been written. */
 export class NoValidRecordsError extends Error {
   override readonly name: string = "NoValidRecordsError";
+  constructor(
+    message: string,
+    /** The invocation's result (its counts and output keys): the outputs were written before the error. */
+    readonly result?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
 }
 
 /**

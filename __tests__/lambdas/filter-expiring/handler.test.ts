@@ -1,4 +1,5 @@
 import "../../helpers/lambda-environment";
+import { EXPIRY_WINDOW_MONTHS } from "../../../core/settings";
 import { gzipSync } from "node:zlib";
 import { handler } from "../../../lambdas/filter-expiring/handler";
 import { todayUtc } from "../../../core/calendar-date";
@@ -376,11 +377,11 @@ describe("filter-expiring window edges", () => {
     expect(expiring.map((line) => line.facility_id)).toEqual(["LAST-DAY", "DAY-AFTER"]);
   });
 
-  test("the window comes from EXPIRY_WINDOW_MONTHS unless the event sets it", async () => {
+  test("the window comes from the event, else the one default (6); never from the environment", async () => {
     process.env.EXPIRY_WINDOW_MONTHS = "7";
     await s3.put("raw/window/env.jsonl", jsonLines(edges));
-    const fromEnv = await handler({ bucket: BUCKET, key: "raw/window/env.jsonl", asOf: "2026-08-31" });
-    expect(fromEnv).toMatchObject({ windowMonths: 7, expiring: 3 });
+    const fromDefault = await handler({ bucket: BUCKET, key: "raw/window/env.jsonl", asOf: "2026-08-31" });
+    expect(fromDefault).toMatchObject({ windowMonths: EXPIRY_WINDOW_MONTHS.default });
     const fromEvent = await handler({
       bucket: BUCKET,
       key: "raw/window/env.jsonl",
@@ -426,7 +427,7 @@ describe("filter-expiring refuses what it must not touch", () => {
         "  - bucket: expected a bucket name (received 7)",
         '  - key: expected an object key under "raw/" (received nothing)',
         '  - asOf: expected a date YYYY-MM-DD or an ISO timestamp such as 2026-11-26T14:24:24.123Z (received "12/31/2026")',
-        "  - windowMonths: expected a whole number of months from 1 to 60 (received 0)",
+        "  - windowMonths: expected a whole number from 1 to 60 (received 0)",
       ].join("\n"),
     );
     expect((await failure(handler("raw/x.json"))).name).toBe("InvalidEventError");

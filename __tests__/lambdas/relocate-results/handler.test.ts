@@ -19,7 +19,7 @@ function event(changes: Record<string, unknown> = {}) {
     queryExecutionId: QUERY_ID,
     outputLocation: `s3://${BUCKET}/athena-results/${QUERY_ID}.csv`,
     executionName: "3b9d1c2e-upload-raw-facilities",
-    executionStartTime: "2026-11-26T14:24:24.123Z",
+    asOf: "2026-11-26T14:24:24.123Z",
     ...changes,
   };
 }
@@ -44,7 +44,7 @@ describe("relocate-results", () => {
 
   test("the run date is the UTC date of the execution's start", async () => {
     const result = await handler(
-      event({ executionStartTime: "2026-11-26T21:30:00-05:00", executionName: "late-evening" }),
+      event({ asOf: "2026-11-26T21:30:00-05:00", executionName: "late-evening" }),
     );
     expect(result.runKey).toBe("analytics/state_counts/run_date=2026-11-27/late-evening.csv");
   });
@@ -130,7 +130,7 @@ describe("relocate-results guards", () => {
       "outputLocation",
     ],
     ["an outputLocation that is not an S3 URI", { outputLocation: `${BUCKET}/athena-results/x.csv` }, "outputLocation"],
-    ["a start time without a zone", { executionStartTime: "2026-11-26T14:24:24" }, "executionStartTime"],
+    ["a start time without a zone", { asOf: "2026-11-26T14:24:24" }, "asOf"],
     ["a missing query id", { queryExecutionId: undefined }, "queryExecutionId"],
   ])("refuses %s", async (_what, changes, field) => {
     const error = await failure(handler(event(changes)));
@@ -139,14 +139,14 @@ describe("relocate-results guards", () => {
   });
 
   test("lists every problem of an event at once", async () => {
-    const error = await failure(handler({ dataset: "A B", executionName: "", executionStartTime: 5 }));
+    const error = await failure(handler({ dataset: "A B", executionName: "", asOf: 5 }));
     expect(error.message.split("\n").map((line) => line.split(":")[0])).toEqual([
       "Invalid relocate-results event",
       "  - dataset",
       "  - queryExecutionId",
       "  - outputLocation",
       "  - executionName",
-      "  - executionStartTime",
+      "  - asOf",
     ]);
   });
 });
