@@ -16,12 +16,55 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { App, Fn, TerraformOutput, TerraformStack, TerraformVariable, type IResolvable } from "cdktf";
+import {
+  App,
+  Fn,
+  TerraformOutput,
+  TerraformStack,
+  TerraformVariable,
+  type IResolvable,
+  type TerraformVariableValidationConfig,
+} from "cdktf";
 import type { Construct } from "constructs";
+import {
+  ATHENA_BYTES_SCANNED_CUTOFF,
+  EXPIRY_WINDOW_MONTHS,
+  LOG_RETENTION_DAYS,
+  describeAllowed,
+  type ChoiceSetting,
+  type IntegerSetting,
+  type MinimumSetting,
+} from "./core/settings";
 import { FacilityPipeline } from "./modules/pipeline";
 
 export const MODULE_STACK = "facility-pipeline-module";
 export const DEFAULT_MODULE_DIR = resolve(__dirname, "build", "terraform-module", "facility-pipeline");
+
+/**
+ * A validation block. In JSON syntax a condition is a string template, so the expression must be
+ * wrapped in `${...}`: a bare expression is a constant string, which Terraform rejects.
+ */
+const validation = (condition: string, errorMessage: string): TerraformVariableValidationConfig => ({
+  condition: `\${${condition}}`,
+  errorMessage,
+});
+
+/** The validation of a number variable against a setting's range in core/settings.ts. */
+function wholeNumberIn(name: string, setting: IntegerSetting | MinimumSetting): TerraformVariableValidationConfig {
+  const bounds = [`var.${name} >= ${setting.min}`, ...("max" in setting ? [`var.${name} <= ${setting.max}`] : [])];
+  return validation(
+    [...bounds, `floor(var.${name}) == var.${name}`].join(" && "),
+    `${name} must be ${describeAllowed(setting)}.`,
+  );
+}
+
+/** The validation of a number variable against a setting's choices in core/settings.ts. */
+function oneOf(name: string, setting: ChoiceSetting): TerraformVariableValidationConfig {
+  return validation(
+    `contains([${setting.choices.join(", ")}], var.${name})`,
+    `${name} must be ${describeAllowed(setting)}.`,
+  );
+}
 
 /** The module's inputs, as Terraform variables; names follow Terraform's snake_case convention. */
 export class FacilityPipelineModuleStack extends TerraformStack {
@@ -42,10 +85,10 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       type: "string",
       description: "Prefix of every named resource: lowercase letters, digits and hyphens, 3-24 characters",
       validation: [
-        {
-          condition: 'can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name_prefix))',
-          errorMessage: "name_prefix must be 3-24 lowercase letters, digits and hyphens, starting with a letter.",
-        },
+        validation(
+          'can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name_prefix))',
+          "name_prefix must be 3-24 lowercase letters, digits and hyphens, starting with a letter.",
+        ),
       ],
     });
     const bucketName = optional("bucket_name", "Data bucket name (default: <name_prefix>-facility-data)");
@@ -56,25 +99,21 @@ export class FacilityPipelineModuleStack extends TerraformStack {
     });
     const expiryWindowMonths = variable("expiry_window_months", {
       type: "number",
-      default: 6,
+      default: EXPIRY_WINDOW_MONTHS.default,
       description: "Accreditations expiring within this many months are reported",
-      validation: [
-        {
-          condition:
-            "var.expiry_window_months >= 1 && var.expiry_window_months <= 60 && floor(var.expiry_window_months) == var.expiry_window_months",
-          errorMessage: "expiry_window_months must be a whole number from 1 to 60.",
-        },
-      ],
+      validation: [wholeNumberIn("expiry_window_months", EXPIRY_WINDOW_MONTHS)],
     });
     const logRetentionDays = variable("log_retention_days", {
       type: "number",
-      default: 90,
+      default: LOG_RETENTION_DAYS.default,
       description: "Retention of every log group (a CloudWatch Logs retention period)",
+      validation: [oneOf("log_retention_days", LOG_RETENTION_DAYS)],
     });
     const bytesScannedCutoff = variable("athena_bytes_scanned_cutoff", {
       type: "number",
-      default: 1024 ** 3,
-      description: "Athena cancels a query that would scan more bytes (minimum 10000000)",
+      default: ATHENA_BYTES_SCANNED_CUTOFF.default,
+      description: `Athena cancels a query that would scan more bytes (minimum ${ATHENA_BYTES_SCANNED_CUTOFF.min})`,
+      validation: [wholeNumberIn("athena_bytes_scanned_cutoff", ATHENA_BYTES_SCANNED_CUTOFF)],
     });
     const permissionsBoundary = optional("permissions_boundary", "Permissions boundary policy ARN of every IAM role");
     const rolePath = variable("role_path", { type: "string", default: "/", description: "Path of every IAM role" });

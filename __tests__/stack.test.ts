@@ -1,14 +1,19 @@
-import { synthStack, resourcesOfType } from "./helpers/synth";
+import { synthStack, resourcesOfType, type SynthesizedStack } from "./helpers/synth";
 import { buildApp } from "../main";
 import { Testing } from "cdktf";
 
 describe("the synthesized stack", () => {
+  // The test config's stack, synthesized once: the tests below only read it.
+  let stack: SynthesizedStack;
+  beforeAll(() => {
+    stack = synthStack();
+  });
+
   test("matches the reviewed snapshot", () => {
-    expect(synthStack()).toMatchSnapshot();
+    expect(stack).toMatchSnapshot();
   });
 
   test("contains every resource of the foundation", () => {
-    const stack = synthStack();
     for (const type of [
       "aws_s3_bucket",
       "aws_s3_bucket_public_access_block",
@@ -35,7 +40,7 @@ describe("the synthesized stack", () => {
   });
 
   test("state stays in a local backend with a machine-independent path", () => {
-    expect(synthStack().terraform.backend).toEqual({
+    expect(stack.terraform.backend).toEqual({
       local: { path: "../../../terraform.facility-pipeline-test.tfstate" },
     });
   });

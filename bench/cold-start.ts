@@ -105,7 +105,7 @@ export async function runColdStartBenchmark(context: BenchContext): Promise<Sect
     ],
     notes: [
       "bundle = the minified index.mjs (the AWS SDK is bundled, not taken from the runtime); KB = 1,000 bytes.",
-      "import ms = await import(index.mjs) in a fresh process with the function's environment; module-scope code (SDK clients, logger) runs here.",
+      "import ms = await import(index.mjs) in a fresh process with the function's environment; module-scope code (the logger) runs here; the S3 client is created on first use.",
       `This machine is ${process.arch}; Lambda runs arm64 with CPU in proportion to memory, so AWS figures differ.`,
     ],
     targets,

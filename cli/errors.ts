@@ -114,7 +114,7 @@ export function explainError(error: unknown): ErrorReport {
       message:
         `Access denied: you are not allowed to call ${action} on ${resource}.\n` +
         `  ${name}: ${message}\n` +
-        `Ask for ${action} on ${resource} (see README, "Operating the deployed pipeline", for every action the CLI uses).`,
+        `Ask for ${action} on ${resource} (docs/operations.md, "Permissions", lists every action the CLI uses).`,
       exitCode: 1,
     };
   }

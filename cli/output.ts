@@ -56,8 +56,9 @@ export function firstLine(text: string, max = 200): string {
  */
 export function readableCause(cause: string): string {
   const prefix = /^[A-Za-z0-9_-]+ failed: /.exec(cause)?.[0] ?? "";
+  const body = cause.slice(prefix.length);
   try {
-    const parsed = JSON.parse(cause.slice(prefix.length)) as {
+    const parsed = JSON.parse(body) as {
       errorMessage?: unknown;
       QueryExecution?: { Status?: { StateChangeReason?: unknown; AthenaError?: { ErrorMessage?: unknown } } };
     };
@@ -65,7 +66,10 @@ export function readableCause(cause: string): string {
     const message = parsed?.errorMessage ?? status?.AthenaError?.ErrorMessage ?? status?.StateChangeReason;
     if (typeof message === "string") return `${prefix}${message}`;
   } catch {
-    // Not JSON: the cause is already text.
+    // Not JSON, or JSON that a States.Format has mangled (it does not escape what it inserts):
+    // the message field can still be read out of the text.
+    const field = /"(?:errorMessage|StateChangeReason)":"(.*?)"(?:,"[A-Za-z]+":|\})/.exec(body)?.[1];
+    if (field !== undefined) return `${prefix}${field.replace(/\\(["\\/])/g, "$1").replace(/\\n/g, " ")}`;
   }
   return cause;
 }

@@ -185,7 +185,7 @@ async function readJsonLines(
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** The documented --json contract (README "JSON output"). */
+/** The documented --json contract (docs/local-mode.md, "JSON output"). */
 export function toJsonContract(report: Report): Record<string, unknown> {
   return {
     runs: report.runs.map((run) => ({

@@ -6,26 +6,39 @@
  */
 import { z } from "zod";
 import { AWS_NAMES, type NameRule } from "../core/aws-names";
-
-/** CloudWatch Logs accepts only these retention periods. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-/** Athena's smallest per-query data usage limit is 10 MB. */
-const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+import {
+  ATHENA_BYTES_SCANNED_CUTOFF,
+  ATHENA_RESULTS_EXPIRATION_DAYS,
+  EXPIRY_WINDOW_MONTHS,
+  LOG_RETENTION_DAYS,
+  NONCURRENT_VERSION_EXPIRATION_DAYS,
+  describeAllowed,
+  functionSetting,
+  isAllowed,
+  type ConfigurableFunction,
+  type IntegerSetting,
+  type MinimumSetting,
+} from "../core/settings";
 
 /** A string following one of the AWS naming rules. */
 const awsName = (rule: NameRule) => z.string().regex(rule.pattern, rule.expected);
 
-const functionSettings = z.strictObject({
-  /** Megabytes, 128-10240. */
-  memorySize: z.number().int().min(128).max(10240).optional(),
-  /** Seconds, 1-900. */
-  timeout: z.number().int().min(1).max(900).optional(),
-  /** Reserved concurrent executions. */
-  reservedConcurrency: z.number().int().min(1).max(1000).optional(),
-});
+/** A whole number within a setting's range (core/settings.ts); `whole` is what a fraction is told. */
+const integerIn = (setting: IntegerSetting | MinimumSetting, whole = describeAllowed(setting)) => {
+  const number = z.number().int(whole).min(setting.min, describeAllowed(setting));
+  return "max" in setting ? number.max(setting.max, describeAllowed(setting)) : number;
+};
+
+/** Size and concurrency of one Lambda function, within Lambda's limits (core/settings.ts). */
+const functionSettings = (fn: ConfigurableFunction) =>
+  z.strictObject({
+    /** Megabytes. */
+    memorySize: integerIn(functionSetting(fn, "memorySize")).optional(),
+    /** Seconds. */
+    timeout: integerIn(functionSetting(fn, "timeout")).optional(),
+    /** Reserved concurrent executions. */
+    reservedConcurrency: integerIn(functionSetting(fn, "reservedConcurrency")).optional(),
+  });
 
 export const configSchema = z.strictObject({
   /** Prefix of every named resource: lowercase letters, digits and hyphens, 3 to 24 characters. */
@@ -67,28 +80,29 @@ export const configSchema = z.strictObject({
     .default({ type: "local" }),
   /** Addresses subscribed to the failure topic (each must confirm by email). @default [] */
   alertEmails: z.array(z.email("an email address")).default([]),
-  /** Accreditations expiring within this many months of the as-of date are reported. @default 6 */
-  expiryWindowMonths: z.number().int("a whole number of months").min(1).max(60).default(6),
-  /** Retention of every log group the stack creates. @default 90 */
+  /** Accreditations expiring within this many months of the as-of date are reported. @default 6 (EXPIRY_WINDOW_MONTHS) */
+  expiryWindowMonths: integerIn(EXPIRY_WINDOW_MONTHS, "a whole number of months").default(EXPIRY_WINDOW_MONTHS.default),
+  /** Retention of every log group the stack creates. @default 90 (LOG_RETENTION_DAYS) */
   logRetentionDays: z
     .number()
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-      message: `one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
-    })
-    .default(90),
-  /** Days before objects under athena-results/ expire. @default 30 */
-  athenaResultsExpirationDays: z.number().int().min(1).max(3650).optional(),
-  /** Days before noncurrent object versions expire. @default 90 */
-  noncurrentVersionExpirationDays: z.number().int().min(1).max(3650).optional(),
-  /** Athena cancels a query that would scan more than this many bytes. @default 1 GiB */
+    .refine((days) => isAllowed(LOG_RETENTION_DAYS, days), { message: describeAllowed(LOG_RETENTION_DAYS) })
+    .default(LOG_RETENTION_DAYS.default),
+  /** Days before objects under athena-results/ expire. @default 30 (ATHENA_RESULTS_EXPIRATION_DAYS) */
+  athenaResultsExpirationDays: integerIn(ATHENA_RESULTS_EXPIRATION_DAYS).optional(),
+  /** Days before noncurrent object versions expire. @default 90 (NONCURRENT_VERSION_EXPIRATION_DAYS) */
+  noncurrentVersionExpirationDays: integerIn(NONCURRENT_VERSION_EXPIRATION_DAYS).optional(),
+  /** Athena cancels a query that would scan more than this many bytes. @default 1 GiB (ATHENA_BYTES_SCANNED_CUTOFF) */
   athenaBytesScannedCutoff: z
     .number()
     .int()
-    .min(MIN_BYTES_SCANNED_CUTOFF, `at least ${MIN_BYTES_SCANNED_CUTOFF} bytes (Athena's minimum)`)
-    .default(1024 ** 3),
-  /** Size and concurrency of each Lambda function. @default - see modules/compute.ts */
+    .min(ATHENA_BYTES_SCANNED_CUTOFF.min, `at least ${ATHENA_BYTES_SCANNED_CUTOFF.min} bytes (Athena's minimum)`)
+    .default(ATHENA_BYTES_SCANNED_CUTOFF.default),
+  /** Size and concurrency of each Lambda function. @default - FUNCTION_DEFAULTS in core/settings.ts */
   functions: z
-    .strictObject({ filterExpiring: functionSettings.optional(), relocateResults: functionSettings.optional() })
+    .strictObject({
+      filterExpiring: functionSettings("filterExpiring").optional(),
+      relocateResults: functionSettings("relocateResults").optional(),
+    })
     .default({}),
   /** Tags applied to every taggable resource (through the provider's default_tags). @default {} */
   tags: z

@@ -42,3 +42,100 @@ export function isWithin(setting: IntegerSetting, value: unknown): value is numb
 export function describeRange(setting: IntegerSetting): string {
   return `a whole number from ${setting.min} to ${setting.max}`;
 }
+
+// The stack's settings below are read at synth time only. They come after the run settings and
+// are plain literals (esbuild keeps an unused `1024 ** 3` or spread in a bundle, and drops a
+// literal), so that adding one leaves the handlers' bundles, which import this file, unchanged.
+
+/** A whole-number setting with a lower bound only: its default and its minimum. */
+export interface MinimumSetting {
+  readonly default: number;
+  readonly min: number;
+}
+
+/** A setting that takes one of a fixed list of values (the AWS API accepts no others). */
+export interface ChoiceSetting {
+  readonly default: number;
+  readonly choices: readonly number[];
+  /** What the choices are, completing "one of ...", e.g. "CloudWatch's retention periods". */
+  readonly choicesAre: string;
+}
+
+/** Any numeric setting: a range, a minimum or a list of choices. */
+export type NumericSetting = IntegerSetting | MinimumSetting | ChoiceSetting;
+
+/**
+ * Retention of every log group the stack creates, in days. CloudWatch Logs accepts only these
+ * periods: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+ */
+export const LOG_RETENTION_DAYS = {
+  default: 90,
+  choices: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+  choicesAre: "CloudWatch's retention periods",
+} as const satisfies ChoiceSetting;
+
+/** Days before objects under athena-results/ expire. */
+export const ATHENA_RESULTS_EXPIRATION_DAYS = { default: 30, min: 1, max: 3650 } as const satisfies IntegerSetting;
+
+/** Days before noncurrent object versions expire. */
+export const NONCURRENT_VERSION_EXPIRATION_DAYS = { default: 90, min: 1, max: 3650 } as const satisfies IntegerSetting;
+
+/** Days before an incomplete multipart upload is aborted (a Storage prop; no config field sets it). */
+export const ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS = {
+  default: 7,
+  min: 1,
+  max: 3650,
+} as const satisfies IntegerSetting;
+
+/**
+ * Athena cancels a query that would scan more than this many bytes: 1 GiB by default, at least
+ * 10 MB (Athena's smallest per-query data usage limit), with no upper bound.
+ */
+export const ATHENA_BYTES_SCANNED_CUTOFF = {
+  default: 1_073_741_824,
+  min: 10_000_000,
+} as const satisfies MinimumSetting;
+
+/** What can be set on each Lambda function: memory (MB), timeout (seconds), reserved concurrent executions. */
+export type FunctionSettingName = "memorySize" | "timeout" | "reservedConcurrency";
+
+/**
+ * Lambda's limits on each function setting (reserved concurrency: the account's default quota):
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const FUNCTION_LIMITS = {
+  memorySize: { min: 128, max: 10_240 },
+  timeout: { min: 1, max: 900 },
+  reservedConcurrency: { min: 1, max: 1000 },
+} as const satisfies Record<FunctionSettingName, Omit<IntegerSetting, "default">>;
+
+/** The default size and concurrency of each Lambda function, by config key. */
+export const FUNCTION_DEFAULTS = {
+  filterExpiring: { memorySize: 1024, timeout: 300, reservedConcurrency: 10 },
+  relocateResults: { memorySize: 256, timeout: 60, reservedConcurrency: 5 },
+} as const satisfies Record<string, Record<FunctionSettingName, number>>;
+
+/** The functions whose size and concurrency can be set: "filterExpiring", "relocateResults". */
+export type ConfigurableFunction = keyof typeof FUNCTION_DEFAULTS;
+
+/** One function's setting as an IntegerSetting: that function's default within Lambda's limits. */
+export function functionSetting(fn: ConfigurableFunction, name: FunctionSettingName): IntegerSetting {
+  return { default: FUNCTION_DEFAULTS[fn][name], ...FUNCTION_LIMITS[name] };
+}
+
+/** True when `value` is allowed: a whole number within the range or from the minimum, or one of the choices. */
+export function isAllowed(setting: NumericSetting, value: unknown): value is number {
+  if ("choices" in setting) return typeof value === "number" && setting.choices.includes(value);
+  if ("max" in setting) return isWithin(setting, value);
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= setting.min;
+}
+
+/**
+ * What a message says the value must be: "a whole number from 1 to 60", "a whole number of at
+ * least 10000000", "one of CloudWatch's retention periods: 1, 3, 5, ...".
+ */
+export function describeAllowed(setting: NumericSetting): string {
+  if ("choices" in setting) return `one of ${setting.choicesAre}: ${setting.choices.join(", ")}`;
+  if ("max" in setting) return describeRange(setting);
+  return `a whole number of at least ${setting.min}`;
+}

@@ -1,8 +1,8 @@
 /**
  * What the subcommands need from where the pipeline runs: the deployed stack in AWS
- * (./aws-target.ts) or the local mode's state directory (./local-target.ts). The subcommands
- * (replay, status, query, notify-test) choose, format and decide exit codes; a target only talks
- * to its services.
+ * (aws/target.ts) or the local mode's state directory (local/target.ts). The subcommands in cli/
+ * (replay, status, query, notify-test, cat) choose, format and decide exit codes; a target only
+ * talks to its services. Both targets import this module and nothing of each other.
  */
 import type { CreatedObject } from "./s3-event";
 import type { RunSettings } from "./settings";

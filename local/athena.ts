@@ -264,14 +264,6 @@ export class LocalAthena {
     return { QueryExecution: structuredClone(await execution) };
   }
 
-  /** The rows of a succeeded query, read back from its CSV in the output location. */
-  async getQueryResults(queryExecutionId: string): Promise<ResultRow[]> {
-    const object = await this.options.s3.send(
-      new GetObjectCommand({ Bucket: this.output.bucket, Key: `${this.output.prefix}${queryExecutionId}.csv` }),
-    );
-    return readResultRows(await object.Body!.transformToString("utf8"));
-  }
-
   /** Waits for the queries under way, then releases DuckDB. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -554,16 +546,9 @@ export class LocalAthena {
 }
 
 /**
- * Athena's result CSV: a header line, then one line per row; every value double-quoted with
- * embedded quotes doubled, NULL as an empty unquoted field, each line ending in "\n".
+ * One line of Athena's result CSV, its "\n" included. The CSV is a header line, then one line per
+ * row; every value double-quoted with embedded quotes doubled, NULL as an empty unquoted field.
  */
-export function formatAthenaCsv(columns: readonly string[], rows: readonly (readonly (string | null)[])[]): string {
-  let csv = athenaCsvLine(columns);
-  for (const row of rows) csv += athenaCsvLine(row);
-  return csv;
-}
-
-/** One line of Athena's result CSV (see formatAthenaCsv), its "\n" included. */
 function athenaCsvLine(values: readonly (string | null)[]): string {
   return `${values.map(athenaCsvField).join(",")}\n`;
 }
@@ -571,9 +556,9 @@ function athenaCsvLine(values: readonly (string | null)[]): string {
 const athenaCsvField = (value: string | null) => (value === null ? "" : `"${value.replaceAll('"', '""')}"`);
 
 /**
- * Writes a DuckDB result to `file` as Athena's result CSV, the bytes formatAthenaCsv gives for the
- * same rows, rendering and writing one chunk of rows (2,048) at a time; returns the CRC32 of the
- * bytes written. A failure rejects with the file left partial, for the caller to remove.
+ * Writes a DuckDB result to `file` as Athena's result CSV (see athenaCsvLine), rendering and
+ * writing one chunk of rows (2,048) at a time; returns the CRC32 of the bytes written. A failure
+ * rejects with the file left partial, for the caller to remove.
  */
 export async function writeAthenaCsv(result: DuckDBResult, file: string): Promise<number> {
   const types = result.columnTypes();

@@ -142,46 +142,53 @@ export class LocalPipeline {
     prepareStateDir(stateDir);
     const layout = stateDirLayout(stateDir);
     const endpoint = await startS3Endpoint({ directory: layout.s3, buckets: [LOCAL_AWS.bucket] });
-
-    // The Lambda functions' configuration, which they read from their environment as in AWS. The
-    // as-of date and the window are not configuration: they come with each execution's input.
-    Object.assign(process.env, localS3Environment(endpoint, LOCAL_AWS.region), {
-      DATA_BUCKET: LOCAL_AWS.bucket,
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
-    });
-    const s3 = new S3Client({
-      endpoint: endpoint.endpoint,
-      forcePathStyle: true,
-      region: LOCAL_AWS.region,
-      credentials: S3RVER_CREDENTIALS,
-    });
-    const athena = new LocalAthena({
-      s3,
-      bucket: LOCAL_AWS.bucket,
-      workgroup: LOCAL_AWS.workgroup,
-      database: CATALOG.database,
-      outputLocation: `s3://${LOCAL_AWS.bucket}/${DATA_PREFIXES.athenaResults}`,
-      workDir: layout.athena,
-    });
-    // Imported after the environment is set: the handlers' loggers read it when they load.
-    const handlers = {
-      "filter-expiring": (await import("../lambdas/filter-expiring/handler")).handler as Handler,
-      "relocate-results": (await import("../lambdas/relocate-results/handler")).handler as Handler,
-    };
-    const definition = renderStateMachine(
-      loadStateMachine(FACILITY_PIPELINE),
-      facilityPipelinePlaceholders({
-        filterExpiringFunctionArn: LOCAL_AWS.functionArns["filter-expiring"],
-        relocateResultsFunctionArn: LOCAL_AWS.functionArns["relocate-results"],
-        athenaWorkgroup: LOCAL_AWS.workgroup,
-        glueDatabase: CATALOG.database,
-        failureTopicArn: LOCAL_AWS.failureTopicArn,
-        dataBucket: LOCAL_AWS.bucket,
-        awsRegion: LOCAL_AWS.region,
-        expiryWindowMonths: EXPIRY_WINDOW_MONTHS.default,
-      }),
-    );
-    return new LocalPipeline(options, stateDir, ownsStateDir, endpoint, s3, athena, handlers, definition);
+    // Whatever fails from here on (a definition that does not render, a handler that does not
+    // load) must not leave the endpoint listening: the process would never exit.
+    try {
+      // The Lambda functions' configuration, which they read from their environment as in AWS. The
+      // as-of date and the window are not configuration: they come with each execution's input.
+      Object.assign(process.env, localS3Environment(endpoint, LOCAL_AWS.region), {
+        DATA_BUCKET: LOCAL_AWS.bucket,
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+      });
+      const s3 = new S3Client({
+        endpoint: endpoint.endpoint,
+        forcePathStyle: true,
+        region: LOCAL_AWS.region,
+        credentials: S3RVER_CREDENTIALS,
+      });
+      const athena = new LocalAthena({
+        s3,
+        bucket: LOCAL_AWS.bucket,
+        workgroup: LOCAL_AWS.workgroup,
+        database: CATALOG.database,
+        outputLocation: `s3://${LOCAL_AWS.bucket}/${DATA_PREFIXES.athenaResults}`,
+        workDir: layout.athena,
+      });
+      // Imported after the environment is set: the handlers' loggers read it when they load.
+      const handlers = {
+        "filter-expiring": (await import("../lambdas/filter-expiring/handler")).handler as Handler,
+        "relocate-results": (await import("../lambdas/relocate-results/handler")).handler as Handler,
+      };
+      const definition = renderStateMachine(
+        loadStateMachine(FACILITY_PIPELINE),
+        facilityPipelinePlaceholders({
+          filterExpiringFunctionArn: LOCAL_AWS.functionArns["filter-expiring"],
+          relocateResultsFunctionArn: LOCAL_AWS.functionArns["relocate-results"],
+          athenaWorkgroup: LOCAL_AWS.workgroup,
+          glueDatabase: CATALOG.database,
+          failureTopicArn: LOCAL_AWS.failureTopicArn,
+          dataBucket: LOCAL_AWS.bucket,
+          awsRegion: LOCAL_AWS.region,
+          expiryWindowMonths: EXPIRY_WINDOW_MONTHS.default,
+        }),
+      );
+      return new LocalPipeline(options, stateDir, ownsStateDir, endpoint, s3, athena, handlers, definition);
+    } catch (error) {
+      await endpoint.stop();
+      if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** The names of the states a fault can be injected into (--inject STATE=...). */

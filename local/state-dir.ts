@@ -8,7 +8,7 @@
  *   DIR/executions/<name>.json     one record per execution, for `status --target local`
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const stateDirLayout = (stateDir: string) =>
   ({
@@ -37,7 +37,7 @@ export function prepareStateDir(stateDir: string): void {
     }
   } else {
     try {
-      mkdirSync(stateDir, { recursive: true });
+      makeDirectories(stateDir);
     } catch (error) {
       throw new StateDirError(`--state-dir ${stateDir}: cannot create it (${(error as NodeJS.ErrnoException).code})`);
     }
@@ -49,10 +49,21 @@ export function prepareStateDir(stateDir: string): void {
   }
   const layout = stateDirLayout(stateDir);
   try {
-    for (const dir of [layout.s3, layout.outbox]) mkdirSync(dir, { recursive: true });
+    for (const dir of [layout.s3, layout.outbox]) makeDirectories(dir);
   } catch (error) {
     throw new StateDirError(
       `--state-dir ${stateDir}: cannot create folders in it (${(error as NodeJS.ErrnoException).code}): choose a directory on a writable disk`,
     );
   }
+}
+
+/**
+ * mkdir -p, one level at a time. Node's `mkdirSync(path, { recursive: true })` never returns for
+ * a path under /proc (it retries forever at full CPU), so the recursion is done here.
+ */
+function makeDirectories(path: string): void {
+  if (existsSync(path)) return;
+  const parent = dirname(path);
+  if (parent !== path) makeDirectories(parent);
+  mkdirSync(path);
 }

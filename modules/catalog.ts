@@ -8,6 +8,7 @@ import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { Construct } from "constructs";
 import { CATALOG } from "../core/data-layout";
 import { FACILITY_COLUMNS, toHiveType } from "../core/facility-schema";
+import { ATHENA_BYTES_SCANNED_CUTOFF } from "../core/settings";
 import { listQueries, readQuery } from "../core/sql";
 import type { Storage } from "./storage";
 
@@ -18,7 +19,10 @@ export interface CatalogProps {
   readonly namePrefix: string;
   /** Glue database name. @default "healthcare_facility_db" */
   readonly databaseName?: string;
-  /** Athena cancels a query that would scan more bytes than this. @default 1 GiB */
+  /**
+   * Athena cancels a query that would scan more bytes than this.
+   * @default 1 GiB (ATHENA_BYTES_SCANNED_CUTOFF in core/settings.ts)
+   */
   readonly bytesScannedCutoffPerQuery?: number;
 }
 
@@ -79,7 +83,7 @@ export class Catalog extends Construct {
       configuration: {
         enforceWorkgroupConfiguration: true,
         publishCloudwatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? 1024 ** 3,
+        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery ?? ATHENA_BYTES_SCANNED_CUTOFF.default,
         engineVersion: { selectedEngineVersion: "Athena engine version 3" },
         resultConfiguration: {
           outputLocation: storage.s3Url("athenaResults"),

@@ -7,18 +7,19 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { FUNCTION_DEFAULTS, LOG_RETENTION_DAYS } from "../core/settings";
 import { bundleLambda } from "./lambda-bundle";
 import { ServiceRole } from "./iam";
 import type { PolicyStatement } from "./policy-document";
 import type { Storage } from "./storage";
 
-/** Size and concurrency of one function. */
+/** Size and concurrency of one function (FUNCTION_DEFAULTS and FUNCTION_LIMITS in core/settings.ts). */
 export interface FunctionSettings {
-  /** @default 1024 for filter-expiring, 256 for relocate-results */
+  /** Megabytes. @default 1024 for filter-expiring, 256 for relocate-results */
   readonly memorySize?: number;
   /** Seconds. @default 300 for filter-expiring, 60 for relocate-results */
   readonly timeout?: number;
-  /** @default 10 for filter-expiring, 5 for relocate-results */
+  /** Reserved concurrent executions. @default 10 for filter-expiring, 5 for relocate-results */
   readonly reservedConcurrency?: number;
 }
 
@@ -26,7 +27,7 @@ export interface ComputeProps {
   readonly storage: Storage;
   /** Prefix of function, role and log group names. */
   readonly namePrefix: string;
-  /** @default 90 */
+  /** @default 90 (LOG_RETENTION_DAYS in core/settings.ts) */
   readonly logRetentionDays?: number;
   /** @default - see FunctionSettings */
   readonly filterExpiring?: FunctionSettings;
@@ -64,7 +65,7 @@ export class Compute extends Construct {
 
     this.filterExpiring = this.pipelineFunction("filter-expiring", props, {
       description: "Validates uploaded facility records and finds accreditations expiring within the window",
-      defaults: { memorySize: 1024, timeout: 300, reservedConcurrency: 10 },
+      defaults: FUNCTION_DEFAULTS.filterExpiring,
       settings: props.filterExpiring,
       environment: {},
       permissions: [
@@ -80,7 +81,7 @@ export class Compute extends Construct {
 
     this.relocateResults = this.pipelineFunction("relocate-results", props, {
       description: "Publishes Athena query results under analytics/",
-      defaults: { memorySize: 256, timeout: 60, reservedConcurrency: 5 },
+      defaults: FUNCTION_DEFAULTS.relocateResults,
       settings: props.relocateResults,
       environment: {},
       permissions: [
@@ -118,7 +119,7 @@ export class Compute extends Construct {
 
     const logGroup = new CloudwatchLogGroup(scope, "log-group", {
       name: `/aws/lambda/${functionName}`,
-      retentionInDays: props.logRetentionDays ?? 90,
+      retentionInDays: props.logRetentionDays ?? LOG_RETENTION_DAYS.default,
       kmsKeyId: props.logsKmsKeyArn,
     });
 

@@ -13,7 +13,7 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FACILITY_PIPELINE, facilityPipelinePlaceholders, loadStateMachine, renderAndValidate } from "../core/asl";
 import { DATA_PREFIXES } from "../core/data-layout";
-import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
+import { EXPIRY_WINDOW_MONTHS, LOG_RETENTION_DAYS } from "../core/settings";
 import type { Catalog } from "./catalog";
 import type { Compute } from "./compute";
 import { ServiceRole } from "./iam";
@@ -32,7 +32,7 @@ export interface OrchestrationProps {
   readonly accountId: string;
   readonly region: string;
   readonly partition: string;
-  /** @default 90 */
+  /** @default 90 (LOG_RETENTION_DAYS in core/settings.ts) */
   readonly logRetentionDays?: number;
   /**
    * Key for the log group and the dead-letter queue. Its policy must let logs.<region>.amazonaws.com
@@ -72,7 +72,7 @@ export class Orchestration extends Construct {
 
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
       name: `/aws/vendedlogs/states/${this.stateMachineName}`,
-      retentionInDays: props.logRetentionDays ?? 90,
+      retentionInDays: props.logRetentionDays ?? LOG_RETENTION_DAYS.default,
       kmsKeyId: props.kmsKeyArn,
     });
 

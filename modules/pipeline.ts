@@ -1,7 +1,9 @@
 /**
  * FacilityPipeline: the whole product as one construct, composing storage, catalog, compute,
  * notifications and orchestration. main.ts instantiates it; a platform team can instantiate it
- * in its own cdktf app, beside an AwsProvider of its own.
+ * in its own cdktf app, beside an AwsProvider of its own. Its constructor checks the props and
+ * throws one FacilityPipelinePropsError listing every problem; defaults and ranges come from
+ * core/settings.ts.
  */
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -18,6 +20,21 @@ import {
 } from "cdktf";
 import { Construct, type IConstruct } from "constructs";
 import { AWS_NAMES, type NameRule } from "../core/aws-names";
+import {
+  ATHENA_BYTES_SCANNED_CUTOFF,
+  ATHENA_RESULTS_EXPIRATION_DAYS,
+  EXPIRY_WINDOW_MONTHS,
+  FUNCTION_DEFAULTS,
+  FUNCTION_LIMITS,
+  LOG_RETENTION_DAYS,
+  NONCURRENT_VERSION_EXPIRATION_DAYS,
+  describeAllowed,
+  functionSetting,
+  isAllowed,
+  type ConfigurableFunction,
+  type FunctionSettingName,
+  type NumericSetting,
+} from "../core/settings";
 import { Catalog } from "./catalog";
 import { Compute, type FunctionSettings } from "./compute";
 import { FailureTopic } from "./notifications";
@@ -56,18 +73,36 @@ export interface FacilityPipelineProps {
   readonly tags?: Readonly<Record<string, string>> | IResolvable;
   /** Addresses subscribed to failure notifications. @default [] */
   readonly alertEmails?: readonly string[];
-  /** Accreditations expiring within this many months are reported. @default 6 */
+  /**
+   * Accreditations expiring within this many months are reported.
+   * @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts)
+   */
   readonly expiryWindowMonths?: number;
-  /** Retention of every log group. @default 90 */
+  /**
+   * Retention of every log group, one of CloudWatch's retention periods.
+   * @default 90 (LOG_RETENTION_DAYS in core/settings.ts)
+   */
   readonly logRetentionDays?: number;
-  /** @default 30 */
+  /**
+   * Days before objects under athena-results/ expire. Conflicts with `existingBucketName`.
+   * @default 30 (ATHENA_RESULTS_EXPIRATION_DAYS in core/settings.ts)
+   */
   readonly athenaResultsExpirationDays?: number;
-  /** @default 90 */
+  /**
+   * Days before noncurrent object versions expire. Conflicts with `existingBucketName`.
+   * @default 90 (NONCURRENT_VERSION_EXPIRATION_DAYS in core/settings.ts)
+   */
   readonly noncurrentVersionExpirationDays?: number;
-  /** @default 1 GiB */
+  /**
+   * Athena cancels a query that would scan more bytes than this (at least Athena's minimum, 10 MB).
+   * @default 1 GiB (ATHENA_BYTES_SCANNED_CUTOFF in core/settings.ts)
+   */
   readonly athenaBytesScannedCutoff?: number;
-  /** @default - see modules/compute.ts */
-  readonly functions?: { readonly filterExpiring?: FunctionSettings; readonly relocateResults?: FunctionSettings };
+  /**
+   * Memory, timeout and reserved concurrency of each function, within Lambda's limits (FUNCTION_LIMITS).
+   * @default - FUNCTION_DEFAULTS in core/settings.ts
+   */
+  readonly functions?: { readonly [F in ConfigurableFunction]?: FunctionSettings };
   /** Add Terraform outputs (bucket, state machine, topic, workgroup, database, table). @default true */
   readonly outputs?: boolean;
 }
@@ -183,10 +218,33 @@ const NAMED_PROPS = {
   rolePath: AWS_NAMES.rolePath,
 } as const satisfies Partial<Record<keyof FacilityPipelineProps, NameRule>>;
 
-/** Checks the props where they enter: every problem at once, each naming the props involved. */
+/** The numeric props, each with the setting (core/settings.ts) whose range or choices it must keep to. */
+const NUMERIC_PROPS = {
+  expiryWindowMonths: EXPIRY_WINDOW_MONTHS,
+  logRetentionDays: LOG_RETENTION_DAYS,
+  athenaResultsExpirationDays: ATHENA_RESULTS_EXPIRATION_DAYS,
+  noncurrentVersionExpirationDays: NONCURRENT_VERSION_EXPIRATION_DAYS,
+  athenaBytesScannedCutoff: ATHENA_BYTES_SCANNED_CUTOFF,
+} as const satisfies Partial<Record<keyof FacilityPipelineProps, NumericSetting>>;
+
+/** What is wrong with a numeric prop's value, if anything: the prop, what it must be, the value, the fix. */
+function numericProblem(prop: string, value: unknown, setting: NumericSetting): string | undefined {
+  if (isAllowed(setting, value)) return undefined;
+  const received = typeof value === "string" ? `"${value}"` : String(value);
+  return (
+    `${prop}: expected ${describeAllowed(setting)} (received ${received}); ` +
+    `change it, or leave it out for the default (${setting.default})`
+  );
+}
+
+/**
+ * Checks the props where they enter: every problem at once, each naming the props involved.
+ * Unresolved tokens (a Terraform variable of the plain module) are skipped: their values are
+ * only known at plan time, where the variables' own validation blocks check the same ranges.
+ */
 function validateProps(props: FacilityPipelineProps): void {
   const problems: string[] = [];
-  const known = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
+  const known = <T>(value: T | undefined): value is T => value !== undefined && !Token.isUnresolved(value);
   if (props.existingBucketName !== undefined) {
     if (props.bucketName !== undefined) {
       problems.push(
@@ -207,6 +265,16 @@ function validateProps(props: FacilityPipelineProps): void {
     const value = props[prop];
     if (known(value) && !rule.pattern.test(value))
       problems.push(`${prop}: expected ${rule.expected}, received "${value}"`);
+  }
+  const checkNumber = (prop: string, value: number | undefined, setting: NumericSetting) => {
+    const problem = known(value) ? numericProblem(prop, value, setting) : undefined;
+    if (problem) problems.push(problem);
+  };
+  for (const [prop, setting] of Object.entries(NUMERIC_PROPS) as [keyof typeof NUMERIC_PROPS, NumericSetting][])
+    checkNumber(prop, props[prop], setting);
+  for (const fn of Object.keys(FUNCTION_DEFAULTS) as ConfigurableFunction[]) {
+    for (const name of Object.keys(FUNCTION_LIMITS) as FunctionSettingName[])
+      checkNumber(`functions.${fn}.${name}`, props.functions?.[fn]?.[name], functionSetting(fn, name));
   }
   if (problems.length > 0) {
     throw new FacilityPipelinePropsError(

@@ -12,6 +12,11 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import { DATA_PREFIXES, type DataPrefix } from "../core/data-layout";
+import {
+  ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS,
+  ATHENA_RESULTS_EXPIRATION_DAYS,
+  NONCURRENT_VERSION_EXPIRATION_DAYS,
+} from "../core/settings";
 import { policyDocument, renderPolicy } from "./policy-document";
 
 export interface StorageProps {
@@ -31,11 +36,17 @@ export interface StorageProps {
    * @default - SSE-S3 (AES-256, keys managed by S3)
    */
   readonly kmsKeyArn?: string;
-  /** Days before Athena query results expire. @default 30 */
+  /** Days before Athena query results expire. @default 30 (ATHENA_RESULTS_EXPIRATION_DAYS in core/settings.ts) */
   readonly athenaResultsExpirationDays?: number;
-  /** Days before noncurrent object versions expire. @default 90 */
+  /**
+   * Days before noncurrent object versions expire.
+   * @default 90 (NONCURRENT_VERSION_EXPIRATION_DAYS in core/settings.ts)
+   */
   readonly noncurrentVersionExpirationDays?: number;
-  /** Days before an incomplete multipart upload is aborted. @default 7 */
+  /**
+   * Days before an incomplete multipart upload is aborted.
+   * @default 7 (ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS in core/settings.ts)
+   */
   readonly abortIncompleteMultipartUploadDays?: number;
 }
 
@@ -121,19 +132,26 @@ export class Storage extends Construct {
           id: "abort-incomplete-multipart-uploads",
           status: "Enabled",
           filter: [{}],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: props.abortIncompleteMultipartUploadDays ?? 7 }],
+          abortIncompleteMultipartUpload: [
+            {
+              daysAfterInitiation:
+                props.abortIncompleteMultipartUploadDays ?? ABORT_INCOMPLETE_MULTIPART_UPLOAD_DAYS.default,
+            },
+          ],
         },
         {
           id: "expire-athena-results",
           status: "Enabled",
           filter: [{ prefix: DATA_PREFIXES.athenaResults }],
-          expiration: [{ days: props.athenaResultsExpirationDays ?? 30 }],
+          expiration: [{ days: props.athenaResultsExpirationDays ?? ATHENA_RESULTS_EXPIRATION_DAYS.default }],
         },
         {
           id: "expire-noncurrent-versions",
           status: "Enabled",
           filter: [{}],
-          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+          noncurrentVersionExpiration: [
+            { noncurrentDays: props.noncurrentVersionExpirationDays ?? NONCURRENT_VERSION_EXPIRATION_DAYS.default },
+          ],
         },
       ],
     });

@@ -1,9 +1,12 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { UsageError } from "../../core/target";
 import { buildReport } from "../../cli/report";
-import { parseCli } from "../../cli/run";
+import { INJECTABLE_STATES, parseCli } from "../../cli/run";
+import { runCli } from "../helpers/operations";
 import type { ExecutionResult, LocalPipeline } from "../../local/pipeline";
 
 const run = promisify(execFile);
@@ -53,21 +56,127 @@ describe("npm start (the CLI as a process)", () => {
     expect(result.notifications).toEqual([]);
   });
 
-  test("a failed execution makes the exit code 1 and shows the notification", async () => {
-    const { code, stdout } = await shell("npm", [
-      "start",
-      "--silent",
-      "--",
+  test("a closed stdout ends the program quietly (npm start --silent -- --json | head -2)", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(join(ROOT, "node_modules", ".bin", "node"), [
+      "--openssl-legacy-provider",
+      join(ROOT, "bin", "facility-pipeline.js"),
       SAMPLE,
-      "--inject",
-      "ExtractFacilitySummary=FAILED",
+      "--as-of",
+      "2026-11-26",
       "--json",
     ]);
-    expect(code).toBe(1);
-    const result = JSON.parse(stdout);
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // Like head: read the first chunk, then close the pipe.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(code).toBe(0);
+  }, 30_000);
+});
+
+describe("the command line as a user meets it (in-process)", () => {
+  test("a failed execution exits 1, prints the error as a person reads it, and shows the notification", async () => {
+    const json = await runCli(SAMPLE, "--inject", "ExtractFacilitySummary=FAILED", "--json");
+    expect(json.code).toBe(1);
+    const result = JSON.parse(json.stdout);
     expect(result.runs[0]).toMatchObject({ status: "FAILED", error: { error: "States.TaskFailed" } });
     expect(result.notifications).toHaveLength(1);
     expect(result.notifications[0].subject).toContain("Analyze");
+
+    const text = await runCli(SAMPLE, "--inject", "ExtractFacilitySummary=FAILED");
+    expect(text.code).toBe(1);
+    // The error name and the cause's message, not an escaped JSON blob cut mid-trace.
+    expect(text.stdout).toMatch(/error States\.TaskFailed: ExtractFacilitySummary failed: .*injected_failure/);
+    expect(text.stdout).not.toMatch(/error .*\{"QueryExecution"/);
+  });
+
+  test("NoValidRecordsError: --json still reports the ingest counts it made", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "no-valid-"));
+    const file = join(dir, "all-bad.jsonl");
+    writeFileSync(file, '{"facility_name": "no id"}\n{"facility_id": ""}\n');
+    const { code, stdout } = await runCli(file, "--json");
+    expect(code).toBe(1);
+    const [run] = JSON.parse(stdout).runs;
+    expect(run).toMatchObject({ status: "FAILED", error: { error: "NoValidRecordsError" } });
+    expect(run.ingest).toEqual({ records: 2, valid: 0, rejected: 2, expiring: 0, expired: 0 });
+  });
+
+  test("--inject with a state that does not exist (a typo) is a usage error that lists the states", async () => {
+    const { code, stderr } = await runCli(SAMPLE, "--inject", "IngestFacilites=X");
+    expect(code).toBe(2);
+    expect(stderr).toContain('no state "IngestFacilites" in the workflow: use one of ');
+    for (const state of INJECTABLE_STATES) expect(stderr).toContain(state);
+    expect(INJECTABLE_STATES).toEqual(expect.arrayContaining(["IngestFacilities", "NotifyFailure"]));
+  });
+
+  test.each([
+    [
+      "a regular file",
+      () => {
+        const file = join(mkdtempSync(join(tmpdir(), "state-file-")), "state");
+        writeFileSync(file, "not a directory");
+        return file;
+      },
+      /--state-dir .*state: not a directory/,
+    ],
+    ["a directory nobody can write (/proc)", () => "/proc", /--state-dir \/proc: /],
+    ["a path under /proc", () => "/proc/facility-state", /--state-dir \/proc\/facility-state: cannot create it/],
+  ])(
+    "--state-dir naming %s: one line naming the path and the problem, exit 2, at once",
+    async (_what, path, message) => {
+      const started = Date.now();
+      const { code, stderr } = await runCli(SAMPLE, "--state-dir", path());
+      expect(code).toBe(2);
+      expect(stderr).toMatch(message);
+      expect(stderr.split("\n")[0]).toMatch(/^facility-pipeline: --state-dir /);
+      expect(stderr).not.toMatch(/ENOTDIR|\n\s+at /);
+      expect(Date.now() - started).toBeLessThan(1000);
+    },
+  );
+
+  test("the report says where the objects are and how to read one; cat prints it", async () => {
+    const temporary = await runCli(SAMPLE, "--as-of", "2026-11-26");
+    expect(temporary.code).toBe(0);
+    expect(temporary.stdout).toContain("temporary directory, removed when this program ends");
+    expect(temporary.stdout).not.toContain("stored in");
+
+    const stateDir = mkdtempSync(join(tmpdir(), "kept-"));
+    const kept = await runCli(SAMPLE, "--as-of", "2026-11-26", "--state-dir", stateDir);
+    expect(kept.stdout).toContain(`facility-pipeline cat KEY --target local --state-dir ${stateDir}`);
+    const cat = await runCli(
+      "cat",
+      "curated/facilities/sample_facility_data.jsonl",
+      "--target",
+      "local",
+      "--state-dir",
+      stateDir,
+    );
+    expect(cat.code).toBe(0);
+    expect(
+      cat.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).facility_id),
+    ).toHaveLength(3);
+    const missing = await runCli(
+      "cat",
+      "curated/facilities/nothing.jsonl",
+      "--target",
+      "local",
+      "--state-dir",
+      stateDir,
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("No such object: s3://local-facility-data/curated/facilities/nothing.jsonl");
+  });
+
+  test("-h shows the exit codes and every state --inject accepts", async () => {
+    const { code, stdout } = await runCli("-h");
+    expect(code).toBe(0);
+    expect(stdout).toContain("Exit codes: 0 every execution succeeded; 1 an execution failed; 2 bad usage");
+    for (const state of INJECTABLE_STATES) expect(stdout).toContain(state);
   });
 
   test.each([
@@ -75,10 +184,22 @@ describe("npm start (the CLI as a process)", () => {
     [["--as-of", "2026-02-30"], /--as-of must be a calendar date written YYYY-MM-DD \(received "2026-02-30"\)/],
     [["--window-months", "0"], /--window-months must be a whole number from 1 to 60 \(received "0"\)/],
     [["--colour"], /Unknown option '--colour'/],
+    [["--settle", "2"], /--settle applies to --watch only/],
+    [["--watch", ".", "--existing", "later"], /--existing must be process or skip \(received "later"\)/],
   ])("bad usage %j exits 2 with a message naming the value", async (args, message) => {
-    const { code, stderr } = await shell("npm", ["start", "--silent", "--", ...args]);
+    const { code, stderr } = await runCli(...args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+  });
+
+  test("--as-of and --window-months reach the execution, and the report shows what it used", async () => {
+    const { code, stdout } = await runCli(SAMPLE, "--as-of", "2026-01-10", "--window-months", "24", "--json");
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    // FAC-NY-0101's accreditation of 2027-02-15 is 401 days after 2026-01-10: inside 24 months only.
+    expect(result.expiringFacilities[0].accreditations[0]).toMatchObject({ days_until_expiry: 401 });
+    const text = await runCli(SAMPLE, "--as-of", "2026-01-10", "--window-months", "24");
+    expect(text.stdout).toContain("as of 2026-01-10, expiry window 24 months");
   });
 });
 
@@ -122,6 +243,8 @@ describe("--watch", () => {
       incoming,
       "--as-of",
       "2026-11-26",
+      "--settle",
+      "0.3",
       "--json",
     ]);
     let stdout = "";
@@ -153,7 +276,7 @@ describe("--watch", () => {
     } finally {
       child.kill("SIGKILL");
     }
-  });
+  }, 30_000);
 });
 
 describe("buildReport", () => {

@@ -180,9 +180,9 @@ describe("orchestration module", () => {
   });
 
   test("outputs name the bucket, state machine, topic, workgroup, database and table", () => {
-    expect(Object.keys(synthStack().output ?? {}).sort()).toEqual(
+    expect(Object.keys(stack.output ?? {}).sort()).toEqual(
       expect.arrayContaining([expect.stringContaining("bucket_name"), expect.stringContaining("state_machine_arn")]),
     );
-    expect(Object.keys(synthStack().output ?? {})).toHaveLength(6);
+    expect(Object.keys(stack.output ?? {})).toHaveLength(6);
   });
 });

@@ -19,7 +19,7 @@ export function expiryWindow(asOf: string, months: number): ExpiryWindow {
   return { asOf, months, end: addMonths(asOf, months) };
 }
 
-/** True when as_of <= validUntil <= end. Dates in YYYY-MM-DD sort as strings. */
+/** True when as_of <= validUntil <= end: the one test of the window. Dates in YYYY-MM-DD sort as strings. */
 export function expiresWithin(validUntil: string, window: ExpiryWindow): boolean {
   return validUntil >= window.asOf && validUntil <= window.end;
 }
@@ -56,7 +56,7 @@ export function expiryStatus(facility: Facility, window: ExpiryWindow): ExpirySt
   for (const accreditation of facility.accreditations) {
     const validUntil = accreditation.valid_until;
     if (validUntil >= window.asOf) allExpired = false;
-    if (validUntil >= window.asOf && validUntil <= window.end) {
+    if (expiresWithin(validUntil, window)) {
       (expiring ??= []).push({
         accreditation_body: accreditation.accreditation_body,
         accreditation_id: accreditation.accreditation_id,

@@ -75,19 +75,10 @@ export class FacilityIdLog {
   /** The repeated ids, each with the line of its latest valid record, for pass 2. */
   latestLines(): LatestLineIndex {
     if (this.repeatedIds === undefined) this.hasRepeats();
-    const index = new LatestLineIndex(this, this.repeatedIds ?? 0);
+    const index = new LatestLineIndex(this.repeatedIds ?? 0);
     this.forEachRepeat((high, low, occurrences) => index.addRepeated(high, low, occurrences));
     this.forEachRecord((high, low, line) => index.noteLine(high, low, line));
     return index;
-  }
-
-  /** The line of the last record with this hash, or 0: a scan of the whole log. */
-  lastLineOf(high: number, low: number): number {
-    let found = 0;
-    this.forEachRecord((recordHigh, recordLow, line) => {
-      if (recordHigh === high && recordLow === low) found = line;
-    });
-    return found;
   }
 
   private addBlock(): void {
@@ -187,10 +178,7 @@ export class LatestLineIndex {
   private readonly mask: number;
   private readonly slots: Int32Array;
 
-  constructor(
-    private readonly log: FacilityIdLog,
-    repeatedIds: number,
-  ) {
+  constructor(repeatedIds: number) {
     let capacity = 16;
     while (capacity < repeatedIds * 2) capacity *= 2;
     this.mask = capacity - 1;
@@ -209,17 +197,6 @@ export class LatestLineIndex {
     if (remaining <= 1) return 0; // not a repeated id, or its latest record
     this.slots[at + REMAINING] = remaining - 1;
     return this.slots[at + LATEST_LINE];
-  }
-
-  /**
-   * The line of the latest valid record with `id`, or 0 if there is none. Immediate for a
-   * repeated id; any other is looked up in the whole log (for tests and diagnostics, not per record).
-   */
-  lineOf(id: string): number {
-    hash(id);
-    const at = this.find(hashedHigh, hashedLow);
-    if (this.slots[at + REMAINING] !== 0) return this.slots[at + LATEST_LINE];
-    return this.log.lastLineOf(hashedHigh, hashedLow);
   }
 
   /** Adds a repeated hash (while the log builds the index). */

@@ -240,7 +240,10 @@ describe("the expiry window", () => {
         const w = expiryWindow(asOf, n);
         const date = dateOfDayNumber(dayNumber(asOf) + offset);
         const result = expiryStatus(facilityExpiringOn("FAC-P", date) as unknown as Facility, w);
-        if (expiresWithin(date, w)) {
+        // The reference, not expiresWithin (which expiryStatus calls): a wrong window fails here too.
+        const inside = dayNumber(date) <= dayNumber(referenceAddMonths(asOf, n));
+        expect(expiresWithin(date, w)).toBe(inside);
+        if (inside) {
           expect(result.kind).toBe("expiring");
           if (result.kind === "expiring") expect(result.facility.accreditations[0].days_until_expiry).toBe(offset);
         } else {
