@@ -15,7 +15,7 @@ import { recordLocalExecution } from "../local/target";
 import { redirectStdout, type CliIo } from "./io";
 import { buildReport, printReport, toJsonContract } from "./report";
 import { SETTINGS_USAGE, parseSettingsFlags } from "./settings-flags";
-import { watchFolder } from "./watch";
+import { DEFAULT_SETTLE_MS, watchFolder } from "./watch";
 
 export const DEFAULT_INPUT = resolve(PACKAGE_ROOT, "data", "extended_sample_facility_data.json");
 
@@ -23,9 +23,6 @@ export const DEFAULT_INPUT = resolve(PACKAGE_ROOT, "data", "extended_sample_faci
 export const INJECTABLE_STATES: readonly string[] = taskStatesOf(loadStateMachine(FACILITY_PIPELINE)).map(
   ({ name }) => name,
 );
-
-/** --settle: how long a dropped file must stay unchanged before it is read. */
-const DEFAULT_SETTLE_SECONDS = 2;
 
 export const USAGE = `Usage: facility-pipeline [FILES...] [options]
 
@@ -39,7 +36,7 @@ ${SETTINGS_USAGE}
                            directory, removed when the program ends)
   --json                   print only JSON on stdout (docs/local-mode.md, "JSON output"); logs go to stderr
   --watch DIR              process every file that lands in DIR, until Ctrl-C
-      --settle SECONDS     a file is complete once unchanged this long (default: ${DEFAULT_SETTLE_SECONDS})
+      --settle SECONDS     a file is complete once unchanged this long (default: ${DEFAULT_SETTLE_MS / 1000})
       --existing process|skip
                            what to do with the files already in DIR (default: process)
   --inject STATE=ERROR[:TIMES]
@@ -58,7 +55,7 @@ Operating a deployment (or a --state-dir): facility-pipeline replay|status|query
 export interface CliOptions {
   readonly files: readonly string[];
   readonly json: boolean;
-  readonly watch?: { readonly dir: string; readonly settleMs: number; readonly existing: "process" | "skip" };
+  readonly watch?: { readonly dir: string; readonly settleMs: number; readonly existing?: "process" | "skip" };
   readonly pipeline: LocalPipelineOptions;
 }
 
@@ -97,7 +94,11 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
     } else if (!INJECTABLE_STATES.includes(match[1])) {
       problems.push(`--inject: no state "${match[1]}" in the workflow: use one of ${INJECTABLE_STATES.join(", ")}`);
     } else {
-      injections.push({ state: match[1], error: match[2], times: match[3] === undefined ? Infinity : Number(match[3]) });
+      injections.push({
+        state: match[1],
+        error: match[2],
+        times: match[3] === undefined ? Infinity : Number(match[3]),
+      });
     }
   }
 
@@ -110,12 +111,12 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
       if (values[flag] !== undefined) problems.push(`--${flag} applies to --watch only`);
     }
   }
-  const settleSeconds = values.settle === undefined ? DEFAULT_SETTLE_SECONDS : Number(values.settle);
+  const settleSeconds = values.settle === undefined ? DEFAULT_SETTLE_MS / 1000 : Number(values.settle);
   if (!(Number.isFinite(settleSeconds) && settleSeconds >= 0 && settleSeconds <= 3600)) {
     problems.push(`--settle must be a number of seconds from 0 to 3600 (received "${values.settle}")`);
   }
-  const existing = values.existing ?? "process";
-  if (existing !== "process" && existing !== "skip") {
+  const existing = values.existing;
+  if (existing !== undefined && existing !== "process" && existing !== "skip") {
     problems.push(`--existing must be process or skip (received "${existing}")`);
   }
   const files = positionals.length > 0 ? positionals : watchDir ? [] : [DEFAULT_INPUT];
@@ -133,7 +134,7 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
     watch:
       watchDir === undefined
         ? undefined
-        : { dir: watchDir, settleMs: settleSeconds * 1000, existing: existing as "process" | "skip" },
+        : { dir: watchDir, settleMs: settleSeconds * 1000, existing: existing as "process" | "skip" | undefined },
     pipeline: { ...settings, stateDir: values["state-dir"] && resolve(values["state-dir"]), injections },
   };
 }

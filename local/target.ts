@@ -33,7 +33,6 @@ import type {
   TestNotification,
 } from "../core/target";
 
-
 /** A local execution record, as `status --target local` reads it. */
 export type LocalExecutionRecord = ExecutionSummary & {
   readonly ingest: ExecutionResult["ingest"];
@@ -58,11 +57,11 @@ export class LocalTarget implements Target {
   }
 
   get executionsDir(): string {
-    return join(this.stateDir, "executions");
+    return stateDirLayout(this.stateDir).executions;
   }
 
   get outboxFile(): string {
-    return join(this.stateDir, "outbox", "notifications.jsonl");
+    return stateDirLayout(this.stateDir).outboxFile;
   }
 
   async listObjects(prefix: string): Promise<SourceObject[]> {
@@ -190,7 +189,7 @@ export class LocalTarget implements Target {
   }
 
   async publishTestNotification(notification: TestNotification): Promise<PublishedNotification> {
-    mkdirSync(join(this.stateDir, "outbox"), { recursive: true });
+    mkdirSync(stateDirLayout(this.stateDir).outbox, { recursive: true });
     // The same line shape as the workflow's NotifyFailure state writes locally.
     const line = { topic: LOCAL_AWS.failureTopicArn, subject: notification.subject, message: notification.message };
     appendFileSync(this.outboxFile, `${JSON.stringify(line)}\n`);
@@ -254,8 +253,9 @@ export function recordLocalExecution(
     ingest: result.ingest,
     durationMs: result.durationMs,
   };
-  mkdirSync(join(stateDir, "executions"), { recursive: true });
-  writeFileSync(join(stateDir, "executions", `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  const { executions } = stateDirLayout(stateDir);
+  mkdirSync(executions, { recursive: true });
+  writeFileSync(join(executions, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
 
