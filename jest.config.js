@@ -15,6 +15,7 @@ const E2E = [
   "reliability/**/*.test.ts",
   "cli/run*.test.ts",
   "bench/bench-smoke.test.ts",
+  "bench/scan-growth.test.ts",
   // The handlers against a real S3 endpoint (s3rver).
   "lambdas/**/handler.test.ts",
 ];

@@ -36,6 +36,7 @@ export class FacilityPipelineStack extends TerraformStack {
     });
     this.pipeline = new FacilityPipeline(this, "pipeline", {
       namePrefix: config.namePrefix,
+      glueDatabaseName: config.glueDatabaseName,
       bucketName: config.bucketName,
       existingBucketName: config.existingBucketName,
       kmsKeyArn: config.kmsKeyArn,

@@ -92,6 +92,16 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       ],
     });
     const bucketName = optional("bucket_name", "Data bucket name (default: <name_prefix>-facility-data)");
+    const glueDatabaseName = optional(
+      "glue_database_name",
+      "Glue database of the staging and current-state tables (default: <name_prefix>_facility_pipeline, hyphens as underscores)",
+    );
+    glueDatabaseName.addValidation(
+      validation(
+        'var.glue_database_name == null || can(regex("^[a-z0-9_]{1,255}$", var.glue_database_name))',
+        "glue_database_name must be 1-255 lower case letters, digits and underscores.",
+      ),
+    );
     const alertEmails = variable("alert_emails", {
       type: "list(string)",
       default: [],
@@ -122,6 +132,11 @@ export class FacilityPipelineModuleStack extends TerraformStack {
     const pipeline = new FacilityPipeline(this, "pipeline", {
       namePrefix: namePrefix.stringValue,
       bucketName: Fn.coalesce([bucketName.stringValue, `${namePrefix.stringValue}-facility-data`]),
+      // databaseNameFor in Terraform: name_prefix allows only [a-z0-9-], so replacing "-" is all it takes.
+      glueDatabaseName: Fn.coalesce([
+        glueDatabaseName.stringValue,
+        `${Fn.replace(namePrefix.stringValue, "-", "_")}_facility_pipeline`,
+      ]),
       alertEmails: alertEmails.listValue,
       expiryWindowMonths: expiryWindowMonths.numberValue,
       logRetentionDays: logRetentionDays.numberValue,

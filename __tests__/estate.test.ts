@@ -68,8 +68,13 @@ describe("bring your own", () => {
     expect(JSON.parse(all(stack, "aws_cloudwatch_event_rule")[0].event_pattern as string).detail.bucket.name).toEqual([
       "acme-landing",
     ]);
-    const table = all(stack, "aws_glue_catalog_table")[0] as { storage_descriptor: { location: string } };
-    expect(table.storage_descriptor.location).toBe("s3://acme-landing/curated/facilities/");
+    const locations = all(stack, "aws_glue_catalog_table").map(
+      (table) => (table as { storage_descriptor: { location: string } }).storage_descriptor.location,
+    );
+    expect(locations.sort()).toEqual([
+      "s3://acme-landing/current/facilities/",
+      "s3://acme-landing/staging/facilities/",
+    ]);
   });
 
   test("an existing KMS key encrypts the bucket, Athena results, topic, queue and logs, and no key is created", () => {
@@ -138,8 +143,9 @@ describe("bring your own", () => {
       (name): name is string =>
         typeof name === "string" &&
         !name.startsWith("${") &&
-        !name.includes("healthcare_facility_db") &&
+        name !== "acme_hfap_facility_pipeline" && // the Glue database: "-" is not allowed, so "_"
         name !== "facilities" &&
+        name !== "facility_uploads" &&
         name !== "least-privilege",
     );
     for (const name of own) expect(name).toMatch(/(^|\/)acme-hfap-/);
@@ -217,6 +223,7 @@ describe("the plain Terraform module (npm run synth:module)", () => {
       "athena_bytes_scanned_cutoff",
       "bucket_name",
       "expiry_window_months",
+      "glue_database_name",
       "log_retention_days",
       "name_prefix",
       "permissions_boundary",
@@ -225,6 +232,13 @@ describe("the plain Terraform module (npm run synth:module)", () => {
     ]);
     expect(module.variable.name_prefix).not.toHaveProperty("default");
     expect(module.variable.bucket_name.default).toBeNull();
+    expect(module.variable.glue_database_name.default).toBeNull();
+    // The default database name, derived in Terraform as databaseNameFor does in TypeScript.
+    expect(all(module, "aws_glue_catalog_database")[0].name).toBe(
+      '${coalesce(var.glue_database_name, "${replace(var.name_prefix, "-", "_")}_facility_pipeline")}',
+    );
+    const validation = (module.variable.glue_database_name as { validation?: { condition: string }[] }).validation;
+    expect(validation?.[0].condition).toMatch(/^\$\{.*var\.glue_database_name.*\}$/);
     expect(JSON.stringify(module.resource)).toContain("${var.name_prefix}-facility-pipeline");
     expect(all(module, "aws_sns_topic_subscription")[0].for_each).toBe("${toset(var.alert_emails)}");
   });

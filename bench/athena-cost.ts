@@ -14,6 +14,7 @@ import { filterFacilities } from "../lambdas/filter-expiring/filter-facilities";
 import { runEndToEndBenchmark } from "./end-to-end";
 import { facilitiesLabel, type BenchContext } from "./lib/context";
 import type { SectionResult } from "./lib/report";
+import { benchProvenance } from "./lib/provenance";
 
 /** Athena (SQL queries on S3): $5 per TB scanned, rounded up to the megabyte, at least 10 MB per query. */
 export const ATHENA_USD_PER_TB = 5;
@@ -45,12 +46,13 @@ async function measureCurated(file: string, asOf: string, windowMonths: number) 
     },
   });
   const drop = () => new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const outputs = { curated: keep, rejected: drop(), expiring: drop() };
+  const outputs = { staged: keep, rejected: drop(), expiring: drop() };
   const summary = await filterFacilities({
     source: file,
     window: expiryWindow(asOf, windowMonths),
     maxLineBytes: 1024 * 1024,
     maxDecompressedBytes: Number.MAX_SAFE_INTEGER,
+    provenance: benchProvenance(file),
     openSource: () => createReadStream(file),
     openOutputs: () => ({
       ...outputs,

@@ -14,13 +14,14 @@ import { runAthenaCostModel } from "./athena-cost";
 import { runColdStartBenchmark } from "./cold-start";
 import { runEndToEndBenchmark } from "./end-to-end";
 import { runIngestBenchmark } from "./ingest";
+import { runScanGrowthBenchmark } from "./scan-growth";
 import { BenchContext, facilitiesLabel, PROJECT_ROOT, type BenchSettings, type DataFile } from "./lib/context";
 import { describeMachine, machineInfo } from "./lib/machine";
 import { formatSection, formatTable, verdict, type SectionResult, type TargetCheck } from "./lib/report";
 import { MB } from "./lib/stats";
 import { runSynthBenchmark } from "./synth";
 
-export const SECTIONS = ["ingest", "synth", "cold-start", "end-to-end", "athena-cost"] as const;
+export const SECTIONS = ["ingest", "synth", "cold-start", "end-to-end", "athena-cost", "scan-growth"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -29,6 +30,7 @@ Options:
   --quick              tiny sizes, one run each: a smoke test of the whole suite (seconds)
   --runs N             runs per measured case (default 5; 1 with --quick)
   --only LIST          comma-separated subset of: ${SECTIONS.join(", ")}
+                       (default: all of them)
   --results FILE       where to write the results JSON (default: bench/results.json for a
                        complete full run, otherwise a file in the temporary directory)
   --data-dir DIR       keep generated data files in DIR and reuse them in later runs
@@ -37,7 +39,10 @@ Options:
   -h, --help           show this help
 `;
 
-/** Full-mode sizes: ingest at 100k and 1M; end to end at 100k (every run) and 1M (fewer runs). */
+/**
+ * Full-mode sizes: ingest at 100k and 1M; end to end at 100k (every run) and 1M (fewer runs);
+ * scan growth over 1, 10 and 30 uploads of a 100k registry.
+ */
 const FULL = {
   ingestSizes: [100_000, 1_000_000],
   endToEnd: (runs: number) => [
@@ -45,11 +50,13 @@ const FULL = {
     { facilities: 1_000_000, runs: Math.min(runs, 3) },
   ],
   athenaSample: 10_000,
+  scanGrowth: { facilities: 100_000, histories: [1, 10, 30] },
 };
 const QUICK = {
   ingestSizes: [1_000, 2_000],
   endToEnd: () => [{ facilities: 2_000, runs: 1 }],
   athenaSample: 2_000,
+  scanGrowth: { facilities: 2_000, histories: [1, 3] },
 };
 
 const RESULTS_START = "<!-- bench:results:start -->";
@@ -205,6 +212,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const endToEnd = await attempt("end-to-end", () => runEndToEndBenchmark(context, sizes.endToEnd(settings.runs)));
     const transitions = (endToEnd?.data as { transitionsPerExecution?: number } | undefined)?.transitionsPerExecution;
     await attempt("athena-cost", () => runAthenaCostModel(context, sizes.athenaSample, transitions));
+    await attempt("scan-growth", () => runScanGrowthBenchmark(context, sizes.scanGrowth));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

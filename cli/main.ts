@@ -1,13 +1,16 @@
 /**
  * facility-pipeline: the one command line. `facility-pipeline [FILES...]` runs the pipeline
- * locally (./run.ts); `facility-pipeline replay|status|query|notify-test|cat` operates a deployment
+ * locally (./run.ts); `facility-pipeline replay|status|query|history|notify-test|cat` operates a deployment
  * or a local state directory (./operations.ts). Each side is loaded only when it is asked for, so
  * operating AWS never loads the local emulator's dependencies (DuckDB, s3rver, the ASL interpreter).
  */
 import { SUBCOMMANDS, type CliIo } from "./io";
 
 /** Runs one command line; returns the exit code. */
-export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   if ((SUBCOMMANDS as readonly string[]).includes(argv[0] ?? "")) {
     return (await import("./operations")).runOperations(argv, io);
   }
@@ -26,7 +29,9 @@ export function runFromCommandLine(argv: readonly string[] = process.argv.slice(
   main(argv).then(
     (code) => (process.exitCode = code),
     (error: unknown) => {
-      process.stderr.write(`facility-pipeline: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `facility-pipeline: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     },
   );

@@ -1,5 +1,5 @@
 /**
- * facility-pipeline replay|status|query|notify-test: operate the deployed pipeline, or the local
+ * facility-pipeline replay|status|query|history|notify-test|cat: operate the deployed pipeline, or the local
  * mode's state directory, without one-off scripts. ./main.ts sends these subcommands here and
  * everything else to the local run command (./run.ts).
  *
@@ -17,6 +17,7 @@ import { UsageError } from "../core/target";
 import { explainError, listProblems } from "./errors";
 import { SETTINGS_USAGE, parseSettingsFlags } from "./settings-flags";
 import { cat } from "./cat";
+import { history } from "./history";
 import { notifyTest } from "./notify-test";
 import { parseDuration, type CommandOutput, type Log } from "./output";
 import { DEFAULT_QUERY_TIMEOUT, query, queryRequest } from "./query";
@@ -26,8 +27,7 @@ import { DEFAULT_LIMIT, DEFAULT_SINCE, parseSince, status } from "./status";
 import type { Target } from "../core/target";
 import { SUBCOMMANDS, redirectStdout, type CliIo, type Subcommand } from "./io";
 
-
-export const USAGE = `Usage: facility-pipeline replay|status|query|notify-test|cat [options]
+export const USAGE = `Usage: facility-pipeline replay|status|query|history|notify-test|cat [options]
 
 Operates the deployed pipeline (--target aws, the default) or the local mode's state directory
 (--target local --state-dir DIR), with the same subcommands.
@@ -53,6 +53,9 @@ Operates the deployed pipeline (--target aws, the default) or the local mode's s
       --as-of, --window-months
                            the values of a query's as_of and window_months parameters (default:
                            today, UTC, and ${EXPIRY_WINDOW_MONTHS.default}); locally also what current_date returns
+  history FACILITY_ID      every staged record of one facility, newest upload first: upload, version,
+                           event time and what changed (sql/facility_history.sql over the staging table)
+      --timeout DURATION   as for query
   notify-test              publish a message marked [TEST] to the failure topic
   cat KEY | s3://BUCKET/KEY
                            write one object of the data bucket to stdout, as stored (locally, the
@@ -134,7 +137,7 @@ const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly Subcommand[]>> = {
   since: ["status"],
   limit: ["status"],
   "named-query": ["query"],
-  timeout: ["query"],
+  timeout: ["query", "history"],
   "as-of": ["replay", "query"],
   "window-months": ["replay", "query"],
 };
@@ -155,6 +158,7 @@ const NEEDED: Readonly<Record<Subcommand, readonly DeploymentSetting[]>> = {
   replay: ["bucket", "stateMachineArn"],
   status: ["stateMachineArn"],
   query: ["workgroup", "database"],
+  history: ["workgroup", "database"],
   "notify-test": ["topicArn"],
   cat: ["bucket"],
 };
@@ -196,7 +200,14 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
   }
 
   if (subcommand === "cat" && positionals.length !== 1) {
-    problems.push(`cat writes one object: cat KEY (received ${positionals.length === 0 ? "none" : positionals.join(" ")})`);
+    problems.push(
+      `cat writes one object: cat KEY (received ${positionals.length === 0 ? "none" : positionals.join(" ")})`,
+    );
+  }
+  if (subcommand === "history" && positionals.length !== 1) {
+    problems.push(
+      `history shows one facility: history FACILITY_ID (received ${positionals.length === 0 ? "none" : positionals.join(" ")})`,
+    );
   }
   if (subcommand === "status" || subcommand === "notify-test") {
     if (positionals.length > 0) problems.push(`${subcommand} takes no arguments (received ${positionals.join(" ")})`);
@@ -309,6 +320,8 @@ export function runCommand(command: OperationsCommand, target: Target, log: Log)
         timeoutMs: command.timeoutMs,
         ...command.settings,
       });
+    case "history":
+      return history(target, { facilityId: command.positionals[0], timeoutMs: command.timeoutMs });
     case "notify-test":
       return notifyTest(target);
     case "cat":

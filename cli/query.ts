@@ -27,7 +27,10 @@ export const DEFAULT_QUERY_TIMEOUT = "30m";
 
 /** The request for a query name or named query id; an unknown name lists the known ones. */
 export function queryRequest(
-  options: Pick<QueryOptions, "name" | "namedQueryId" | "asOf" | "windowMonths">,
+  options: Pick<QueryOptions, "name" | "namedQueryId" | "asOf" | "windowMonths"> & {
+    /** Values of the query's other parameters, by name (history's facility_id). */
+    readonly values?: Readonly<Record<string, string | number>>;
+  },
   now = new Date(),
 ): QueryRequest {
   if (options.name && options.namedQueryId) throw new UsageError("query: give a NAME or --named-query ID, not both");
@@ -39,12 +42,15 @@ export function queryRequest(
   const values: Record<string, string | number> = {
     as_of: asOf,
     window_months: options.windowMonths ?? EXPIRY_WINDOW_MONTHS.default,
+    ...options.values,
   };
   const parameters = queryParameters(options.name).map((parameter: QueryParameter) => {
     if (!Object.hasOwn(values, parameter.name)) {
       throw new UsageError(
         `query: sql/${options.name}.sql takes a parameter "${parameter.name}" that the CLI cannot supply ` +
-          `(it supplies ${Object.keys(values).join(", ")})`,
+          `(it supplies ${Object.keys(values).join(", ")})` +
+          (options.name === "facility_history" ? ": use history FACILITY_ID" : "") +
+          (options.name === "merge_current_state" ? ": the workflow runs it after each upload" : ""),
       );
     }
     return parameterLiteral(parameter, values[parameter.name]);

@@ -1,10 +1,11 @@
 /**
- * The CLI's output for a person: per-file counts, the per-state table, expiring accreditations,
- * the first rejected reasons and where every output object is.
+ * The CLI's output for a person: per-file counts, then the current state after the last execution
+ * (the per-state table and the expiring accreditations, from the current-state table, as of the
+ * executions' date), the first rejected reasons and where every output object is.
  */
 import { todayUtc } from "../core/calendar-date";
 import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
-import { readResultRows } from "../local/athena";
+import type { ResultRow } from "../local/athena";
 import type { ExecutionResult, LocalPipeline } from "../local/pipeline";
 import { readableCause } from "./output";
 import { formatTable } from "./table";
@@ -19,13 +20,36 @@ export interface Report {
   readonly asOf: string;
   readonly windowMonths: number;
   readonly runs: readonly ExecutionResult[];
-  readonly stateCounts: readonly { state: string; accredited_facility_count: number }[];
-  readonly expiringFacilities: readonly Record<string, unknown>[];
+  /** The current state, per state (sql/accredited_facilities_by_state.sql). */
+  readonly stateCounts: readonly StateCount[];
+  /**
+   * The current facilities with an accreditation in the window (sql/expiring_accreditations.sql),
+   * one entry per facility with its accreditations in the window, soonest first.
+   */
+  readonly expiringFacilities: readonly ExpiringFacility[];
   /** The first rejected records (at most MAX_REJECTED_SHOWN), with their source. */
   readonly rejectedRecords: readonly Record<string, unknown>[];
   /** Rejected records in every run. */
   readonly rejectedTotal: number;
   readonly objects: readonly string[];
+}
+
+export interface StateCount {
+  readonly state: string;
+  readonly accredited_facility_count: number;
+  readonly currently_accredited_facility_count: number;
+}
+
+export interface ExpiringFacility {
+  readonly facility_id: string;
+  readonly facility_name: string;
+  readonly state: string;
+  readonly accreditations: readonly {
+    readonly accreditation_body: string;
+    readonly accreditation_id: string;
+    readonly valid_until: string;
+    readonly days_until_expiry: number;
+  }[];
 }
 
 export const MAX_REJECTED_SHOWN = 5;
@@ -47,26 +71,30 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
   }
 
   write();
-  write("Accredited facilities per state");
+  write(`Accredited facilities per state, current state as of ${asOf} (each facility once: its latest record)`);
   write(
     report.stateCounts.length > 0
       ? formatTable(
-          ["STATE", "FACILITIES"],
-          report.stateCounts.map((row) => [row.state, row.accredited_facility_count]),
+          ["STATE", "ACCREDITED", `VALID ON ${asOf}`],
+          report.stateCounts.map((row) => [
+            row.state,
+            row.accredited_facility_count,
+            row.currently_accredited_facility_count,
+          ]),
         )
-      : "  (no successful run)",
+      : "  (no facility in the current state yet)",
   );
 
   write();
-  write(`Accreditations expiring within ${windowMonths} months of ${asOf}`);
+  write(`Accreditations expiring within ${windowMonths} months of ${asOf}, current state`);
   const expiringRows = report.expiringFacilities.flatMap((facility) =>
-    ((facility.accreditations as Record<string, unknown>[] | undefined) ?? []).map((accreditation) => [
-      String(facility.facility_id),
-      String(facility.state ?? ""),
-      String(accreditation.accreditation_body),
-      String(accreditation.accreditation_id),
-      String(accreditation.valid_until),
-      Number(accreditation.days_until_expiry),
+    facility.accreditations.map((accreditation) => [
+      facility.facility_id,
+      facility.state,
+      accreditation.accreditation_body,
+      accreditation.accreditation_id,
+      accreditation.valid_until,
+      accreditation.days_until_expiry,
     ]),
   );
   write(
@@ -90,11 +118,9 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
   write(
     report.stateDirIsTemporary
       ? `The bucket was kept in a temporary directory, removed when this program ends. Keep it with --state-dir DIR,
-` +
-          `then read an object with: facility-pipeline cat KEY --target local --state-dir DIR`
+` + `then read an object with: facility-pipeline cat KEY --target local --state-dir DIR`
       : `The bucket is kept in ${report.stateDir} (the endpoint's own file format). Read an object with:
-` +
-          `  facility-pipeline cat KEY --target local --state-dir ${report.stateDir}`,
+` + `  facility-pipeline cat KEY --target local --state-dir ${report.stateDir}`,
   );
   if (notifications.length > 0) {
     write();
@@ -118,25 +144,26 @@ function firstLine(text: string): string {
   return text.split("\n")[0].slice(0, 300);
 }
 
-/** Gathers what the report shows from the runs and the bucket. */
+/**
+ * Gathers what the report shows: the runs, then the current state after the last of them, read
+ * from the current-state table with the workflow's own SQL, as of the date the executions used.
+ */
 export async function buildReport(pipeline: LocalPipeline, runs: readonly ExecutionResult[]): Promise<Report> {
-  const lastSucceeded = [...runs].reverse().find((run) => run.status === "SUCCEEDED");
-  // The execution output names where PublishStateCounts wrote (state-machines/: SummarizeRun).
-  const stateCountsKey = (lastSucceeded?.output as { analytics?: { stateCounts?: { runKey?: string } } } | undefined)
-    ?.analytics?.stateCounts?.runKey;
-  const stateCounts = stateCountsKey
-    ? readResultRows(await pipeline.readObject(stateCountsKey)).map((row) => ({
-        state: row.state ?? "",
-        accredited_facility_count: Number(row.accredited_facility_count),
-      }))
-    : [];
-  const expiringFacilities: Record<string, unknown>[] = [];
+  // What the executions used (the ingest result says), else what the options asked for.
+  const settingsUsed = runs.find((run) => run.ingest)?.ingest as { asOf?: string; windowMonths?: number } | undefined;
+  const asOf = settingsUsed?.asOf ?? pipeline.options.asOf ?? todayUtc();
+  const windowMonths = settingsUsed?.windowMonths ?? pipeline.options.windowMonths ?? EXPIRY_WINDOW_MONTHS.default;
+  const stateCounts = (await pipeline.querySql("accredited_facilities_by_state", { as_of: asOf })).map((row) => ({
+    state: row.state ?? "",
+    accredited_facility_count: Number(row.accredited_facility_count),
+    currently_accredited_facility_count: Number(row.currently_accredited_facility_count),
+  }));
+  const expiringFacilities = groupByFacility(
+    await pipeline.querySql("expiring_accreditations", { as_of: asOf, window_months: windowMonths }),
+  );
   const rejectedRecords: Record<string, unknown>[] = [];
   for (const run of runs) {
-    const outputs = run.ingest?.outputs as { expiring?: string; rejected?: string } | undefined;
-    if (run.status === "SUCCEEDED" && outputs?.expiring)
-      // One at a time: spreading hundreds of thousands of arguments overflows the stack.
-      for (const facility of await readJsonLines(pipeline, outputs.expiring)) expiringFacilities.push(facility);
+    const outputs = run.ingest?.outputs as { rejected?: string } | undefined;
     const wanted = MAX_REJECTED_SHOWN - rejectedRecords.length;
     if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0 && wanted > 0) {
       // Only the first lines are shown: read the head of the object, not all of it.
@@ -145,15 +172,13 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
       }
     }
   }
-  // What the executions used (the ingest result says), else what the options asked for.
-  const settingsUsed = runs.find((run) => run.ingest)?.ingest as { asOf?: string; windowMonths?: number } | undefined;
   return {
     bucket: pipeline.bucket,
     stateDir: pipeline.stateDir,
     stateDirIsTemporary: pipeline.isTemporary,
     outbox: pipeline.outboxFile,
-    asOf: settingsUsed?.asOf ?? pipeline.options.asOf ?? todayUtc(),
-    windowMonths: settingsUsed?.windowMonths ?? pipeline.options.windowMonths ?? EXPIRY_WINDOW_MONTHS.default,
+    asOf,
+    windowMonths,
     runs,
     stateCounts,
     expiringFacilities,
@@ -161,6 +186,34 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
     rejectedTotal: runs.reduce((total, run) => total + (run.ingest?.rejected ?? 0), 0),
     objects: await pipeline.listKeys(),
   };
+}
+
+/** The rows of sql/expiring_accreditations.sql (one per accreditation, soonest first), one entry per facility. */
+function groupByFacility(rows: readonly ResultRow[]): ExpiringFacility[] {
+  const facilities = new Map<
+    string,
+    ExpiringFacility & { accreditations: ExpiringFacility["accreditations"][number][] }
+  >();
+  for (const row of rows) {
+    const id = row.facility_id ?? "";
+    let facility = facilities.get(id);
+    if (facility === undefined) {
+      facility = {
+        facility_id: id,
+        facility_name: row.facility_name ?? "",
+        state: row.state ?? "",
+        accreditations: [],
+      };
+      facilities.set(id, facility);
+    }
+    facility.accreditations.push({
+      accreditation_body: row.accreditation_body ?? "",
+      accreditation_id: row.accreditation_id ?? "",
+      valid_until: row.valid_until ?? "",
+      days_until_expiry: Number(row.days_until_expiry),
+    });
+  }
+  return [...facilities.values()];
 }
 
 /** Bytes read from a rejected output for the report: enough for its first lines. */

@@ -49,7 +49,7 @@ Exit codes: 0 every execution succeeded; 1 an execution failed; 2 bad usage, an 
 file or an unusable --state-dir (the message names the file or the flag and the value received).
 
 Read an object of the local bucket: facility-pipeline cat KEY --target local --state-dir DIR
-Operating a deployment (or a --state-dir): facility-pipeline replay|status|query|notify-test|cat --help
+Operating a deployment (or a --state-dir): facility-pipeline replay|status|query|history|notify-test|cat --help
 `;
 
 export interface CliOptions {

@@ -50,6 +50,11 @@ export const configSchema = z.strictObject({
     ),
   /** AWS region the stack deploys to, e.g. us-east-1. */
   region: awsName(AWS_NAMES.region),
+  /**
+   * The Glue database of the staging and current-state tables; two pipelines in one account need two.
+   * @default `<name_prefix>_facility_pipeline` (namePrefix with "-" as "_")
+   */
+  glueDatabaseName: awsName(AWS_NAMES.glueDatabaseName).optional(),
   /** Data bucket name. @default `<namePrefix>-facility-data` */
   bucketName: awsName(AWS_NAMES.bucketName).optional(),
   /** Use this existing bucket instead of creating one (README: Bring your own). */

@@ -19,8 +19,8 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import aslValidator from "asl-validator";
-import { CATALOG } from "./data-layout";
-import { readQuery } from "./sql";
+import { LOCAL_DATABASE } from "./data-layout";
+import { queryCode, queryParameters } from "./sql";
 import { PACKAGE_ROOT } from "./package-root";
 import { EXPIRY_WINDOW_MONTHS } from "./settings";
 
@@ -46,6 +46,7 @@ export const PLACEHOLDER_NAMES = [
   "DataBucket",
   "ExpiryWindowMonths",
   "FacilitySummaryQuery",
+  "MergeCurrentStateQuery",
   "FailureTopicArn",
   "FilterExpiringFunctionArn",
   "GlueDatabase",
@@ -55,36 +56,79 @@ export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
 /** One value per placeholder: what the orchestration module passes to renderAndValidate. */
 export type PlaceholderValues = Readonly<Record<PlaceholderName, string>>;
 
-/**
- * A realistic value for each placeholder, used to validate a definition whose real values are not
- * known yet: at synth they are Terraform references, which are not ARNs, and asl-validator runs
- * with its ARN checks on. The queries contain quotes and newlines on purpose.
- */
-export const PLACEHOLDER_EXAMPLES: PlaceholderValues = {
-  AccreditedFacilitiesByStateQuery: "SELECT location.state AS state\nFROM facilities\nWHERE facility_id <> 'example'",
-  AthenaWorkgroup: "example-facility-pipeline",
-  AwsRegion: "us-east-1",
-  DataBucket: "example-facility-data",
-  ExpiryWindowMonths: String(EXPIRY_WINDOW_MONTHS.default),
-  FacilitySummaryQuery: "SELECT facility_id\nFROM facilities\nWHERE facility_name <> 'example'",
-  FailureTopicArn: "arn:aws:sns:us-east-1:123456789012:facility-pipeline-failures",
-  FilterExpiringFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-filter-expiring",
-  GlueDatabase: CATALOG.database,
-  RelocateResultsFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-relocate-results",
-};
-
 /** The placeholders that hold SQL, and the file in sql/ (without `.sql`) each one comes from. */
 export const QUERY_PLACEHOLDERS = {
   AccreditedFacilitiesByStateQuery: "accredited_facilities_by_state",
   FacilitySummaryQuery: "facility_summary",
+  MergeCurrentStateQuery: "merge_current_state",
 } as const satisfies Partial<Record<PlaceholderName, string>>;
 export type QueryPlaceholderName = keyof typeof QUERY_PLACEHOLDERS;
 
-/** The SQL text for each query placeholder, read from sql/ (the same text as the named queries). */
+/**
+ * Where the state machine finds the value of each query parameter (`-- @parameter NAME` in sql/),
+ * as a JSONPath into the state input: what the ingest Lambda returned, already checked by it (a
+ * YYYY-MM-DD date; an S3 URI of [A-Za-z0-9._/%:=-] characters), so the value can be inlined into the
+ * SQL text without quoting problems.
+ */
+export const QUERY_PARAMETER_PATHS: Readonly<Record<string, string>> = {
+  as_of: "$.results.ingest.asOf",
+  staged_object: "$.results.ingest.stagedObject",
+};
+
+/**
+ * A query of sql/ as the `QueryString.$` of an Athena task: `States.Format('<sql>', <paths>)`,
+ * each `?` an inlined string literal (`'{}'`), because Athena's ExecutionParameters are only for
+ * SELECT, INSERT INTO, CTAS and UNLOAD (not MERGE), and only in a WHERE clause. The SQL is put on
+ * one line without comments and escaped for the intrinsic function (`\\`, `\'`, `\{`, `\}`).
+ * A parameter without a path in QUERY_PARAMETER_PATHS is an error.
+ */
+export function queryStringExpression(name: string): string {
+  const paths = queryParameters(name).map((parameter) => {
+    const path = QUERY_PARAMETER_PATHS[parameter.name];
+    if (path === undefined) {
+      throw new PlaceholderError([
+        `sql/${name}.sql takes a parameter "${parameter.name}" that the state machine cannot supply ` +
+          `(QUERY_PARAMETER_PATHS in core/asl.ts has ${Object.keys(QUERY_PARAMETER_PATHS).join(", ")})`,
+      ]);
+    }
+    return path;
+  });
+  // Each `?` outside a string literal is a slot; everything is escaped for the intrinsic function.
+  const template = queryCode(name)
+    .split(/('(?:[^']|'')*')/)
+    .map((part, i) => {
+      const escaped = part.replace(/[\\'{}]/g, (character) => `\\${character}`);
+      return i % 2 === 1 ? escaped : escaped.replaceAll("?", "\\'{}\\'");
+    })
+    .join("");
+  return `States.Format('${template}'${paths.map((path) => `, ${path}`).join("")})`;
+}
+
+/** The `QueryString.$` expression of each query placeholder, from sql/. */
 export function queryPlaceholderValues(): Record<QueryPlaceholderName, string> {
-  const entries = Object.entries(QUERY_PLACEHOLDERS).map(([name, file]) => [name, readQuery(file)]);
+  const entries = Object.keys(QUERY_PLACEHOLDERS).map((name) => [
+    name,
+    queryStringExpression(QUERY_PLACEHOLDERS[name as QueryPlaceholderName]),
+  ]);
   return Object.fromEntries(entries) as Record<QueryPlaceholderName, string>;
 }
+
+/**
+ * A realistic value for each placeholder, used to validate a definition whose real values are not
+ * known yet: at synth they are Terraform references, which are not ARNs, and asl-validator runs
+ * with its ARN checks on. The queries are the real ones.
+ */
+export const PLACEHOLDER_EXAMPLES: PlaceholderValues = {
+  AthenaWorkgroup: "example-facility-pipeline",
+  AwsRegion: "us-east-1",
+  DataBucket: "example-facility-data",
+  ExpiryWindowMonths: String(EXPIRY_WINDOW_MONTHS.default),
+  FailureTopicArn: "arn:aws:sns:us-east-1:123456789012:facility-pipeline-failures",
+  FilterExpiringFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-filter-expiring",
+  GlueDatabase: LOCAL_DATABASE,
+  RelocateResultsFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-relocate-results",
+  ...queryPlaceholderValues(),
+};
 
 /** What the facility-pipeline state machine calls and reads, in AWS (Terraform references) or locally. */
 export interface FacilityPipelineWiring {
@@ -297,7 +341,8 @@ export function examplesFor(
   exampleValues: Readonly<Record<string, string>> = PLACEHOLDER_EXAMPLES,
 ): Record<string, string> {
   const { values, unknown } = exampleValuesOf(definition, exampleValues);
-  if (unknown.length > 0) throw new PlaceholderError(unknown.map((name) => unknownPlaceholderProblem(name, exampleValues)));
+  if (unknown.length > 0)
+    throw new PlaceholderError(unknown.map((name) => unknownPlaceholderProblem(name, exampleValues)));
   return values;
 }
 

@@ -26,6 +26,10 @@ export const AWS_NAMES = {
     pattern: /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/,
     expected: "an ARN of an IAM policy (arn:aws:iam::<account>:policy/<name>)",
   },
+  glueDatabaseName: {
+    pattern: /^[a-z0-9_]{1,255}$/,
+    expected: "a Glue database name: lower case letters, digits and underscores (Athena reads a hyphen as minus)",
+  },
   rolePath: {
     pattern: /^\/([\w+=,.@-]+\/)*$/,
     expected: 'a path that starts and ends with "/", such as "/data-platform/"',

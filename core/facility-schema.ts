@@ -10,6 +10,7 @@
 export type ColumnType =
   | { readonly kind: "string" }
   | { readonly kind: "int" }
+  | { readonly kind: "boolean" }
   | { readonly kind: "array"; readonly element: ColumnType }
   | { readonly kind: "struct"; readonly fields: readonly FieldDefinition[] };
 
@@ -22,11 +23,12 @@ export interface FieldDefinition {
 
 const string: ColumnType = { kind: "string" };
 const int: ColumnType = { kind: "int" };
+const boolean: ColumnType = { kind: "boolean" };
 const arrayOf = (element: ColumnType): ColumnType => ({ kind: "array", element });
 const struct = (...fields: FieldDefinition[]): ColumnType => ({ kind: "struct", fields });
 const field = (name: string, type: ColumnType, comment?: string): FieldDefinition => ({ name, type, comment });
 
-/** The columns of `healthcare_facility_db.facilities`, in table order. */
+/** The columns of a facility record, as uploaded and validated, in table order. */
 export const FACILITY_COLUMNS: readonly FieldDefinition[] = [
   field("facility_id", string, "Unique facility identifier"),
   field("facility_name", string, "Facility display name"),
@@ -51,6 +53,30 @@ export const FACILITY_COLUMNS: readonly FieldDefinition[] = [
   ),
 ];
 
+/**
+ * Where a staged record comes from, appended to each valid record by the ingest Lambda. The MERGE
+ * compares (event_time, sequencer) to decide which upload is newer: both are written at a fixed
+ * width (ISO 8601 with milliseconds, UTC; 32 hex digits), so their text order is their time order.
+ */
+export const PROVENANCE_COLUMNS: readonly FieldDefinition[] = [
+  field("source_key", string, "The uploaded object's key (raw/...)"),
+  field("source_version", string, "The object's version id, or etag:<ETag> when the bucket is not versioned"),
+  field("event_time", string, "When S3 created the object version (the event's time), ISO 8601 UTC with milliseconds"),
+  field(
+    "sequencer",
+    string,
+    "The S3 event's sequencer, 32 hex digits (zero-padded on the left); orders events of one key",
+  ),
+  field("source_line", int, "The record's line (or array element) in the uploaded object, from 1"),
+  field("retired", boolean, "True for a retirement: the facility closed and is left out of every answer"),
+];
+
+/**
+ * The columns of the staging table (`facility_uploads`) and of the current-state table
+ * (`facilities`), in table order: the facility record, then its provenance.
+ */
+export const RECORD_COLUMNS: readonly FieldDefinition[] = [...FACILITY_COLUMNS, ...PROVENANCE_COLUMNS];
+
 /** Renders a column type in Hive DDL syntax, as Glue and Athena expect it. */
 export function toHiveType(type: ColumnType): string {
   switch (type.kind) {
@@ -58,6 +84,8 @@ export function toHiveType(type: ColumnType): string {
       return "string";
     case "int":
       return "int";
+    case "boolean":
+      return "boolean";
     case "array":
       return `array<${toHiveType(type.element)}>`;
     case "struct":
@@ -72,6 +100,8 @@ export function toDuckDbType(type: ColumnType): string {
       return "VARCHAR";
     case "int":
       return "INTEGER";
+    case "boolean":
+      return "BOOLEAN";
     case "array":
       return `${toDuckDbType(type.element)}[]`;
     case "struct":

@@ -36,7 +36,7 @@ export function listQueries(): string[] {
 }
 
 /** The kinds of value a query parameter takes. */
-export type QueryParameterType = "date" | "integer";
+export type QueryParameterType = "date" | "integer" | "string";
 
 /** A `?` placeholder of a query, declared in its file as `-- @parameter NAME TYPE: description`. */
 export interface QueryParameter {
@@ -49,7 +49,7 @@ export class QueryParameterError extends Error {
   override readonly name = "QueryParameterError";
 }
 
-const PARAMETER_LINE = /^--\s*@parameter\s+([a-z_][a-z0-9_]*)\s+(date|integer)\s*:\s*(.*)$/;
+const PARAMETER_LINE = /^--\s*@parameter\s+([a-z_][a-z0-9_]*)\s+(date|integer|string)\s*:\s*(.*)$/;
 
 /**
  * The parameters `sql/<name>.sql` declares, in the order its `?` placeholders bind them. Throws
@@ -63,14 +63,15 @@ export function queryParameters(name: string): QueryParameter[] {
   for (const line of text.split("\n")) {
     const trimmed = line.trim();
     const declared = PARAMETER_LINE.exec(trimmed);
-    if (declared) parameters.push({ name: declared[1], type: declared[2] as QueryParameterType, description: declared[3] });
+    if (declared)
+      parameters.push({ name: declared[1], type: declared[2] as QueryParameterType, description: declared[3] });
     else if (!trimmed.startsWith("--")) code.push(line.replace(/--.*$/, "").replace(/'(?:[^']|'')*'/g, "''"));
   }
   const placeholders = (code.join("\n").match(/\?/g) ?? []).length;
   if (placeholders !== parameters.length) {
     throw new QueryParameterError(
       `sql/${name}.sql has ${placeholders} "?" placeholder(s) but declares ${parameters.length} ` +
-        `"-- @parameter NAME date|integer: description" line(s): declare one per placeholder, in order`,
+        `"-- @parameter NAME date|integer|string: description" line(s): declare one per placeholder, in order`,
     );
   }
   return parameters;
@@ -87,8 +88,38 @@ export function parameterLiteral(parameter: QueryParameter, value: string | numb
     }
     return String(Number(value));
   }
+  if (parameter.type === "string") {
+    if (typeof value !== "string" || value === "") {
+      throw new QueryParameterError(`${parameter.name}: expected a non-empty text (received ${JSON.stringify(value)})`);
+    }
+    return `'${value.replaceAll("'", "''")}'`;
+  }
   if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    throw new QueryParameterError(`${parameter.name}: expected a date written YYYY-MM-DD (received ${JSON.stringify(value)})`);
+    throw new QueryParameterError(
+      `${parameter.name}: expected a date written YYYY-MM-DD (received ${JSON.stringify(value)})`,
+    );
   }
   return `'${value}'`;
+}
+
+/**
+ * The SQL of `sql/<name>.sql` without its comments, on one line (lines trimmed and joined by a
+ * space): the form the state machine inlines into an intrinsic function. A `--` inside a string
+ * literal is kept.
+ */
+export function queryCode(name: string): string {
+  return readQuery(name)
+    .split("\n")
+    .map((line) => withoutComment(line).trim())
+    .filter((line) => line !== "")
+    .join(" ");
+}
+
+function withoutComment(line: string): string {
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "'") quoted = !quoted;
+    else if (!quoted && line.startsWith("--", i)) return line.slice(0, i);
+  }
+  return line;
 }

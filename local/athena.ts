@@ -1,15 +1,23 @@
 /**
- * The local stand-in for Athena: runs the query text an Athena task sends, in DuckDB, over the
- * curated objects in the (local) S3 bucket, and answers as `athena:startQueryExecution.sync` does.
+ * The local stand-in for Athena: runs the query text an Athena task sends, in DuckDB, and answers
+ * as `athena:startQueryExecution.sync` does.
  *
- * Faithful where the pipeline can tell the difference: the table `<database>.facilities` has the
- * Glue table's columns (from core/facility-schema.ts, never inferred) and reads every object under
- * curated/facilities/ as JSON Lines, fresh for each query; the result is written to the
- * workgroup's output location as `<QueryExecutionId>.csv` in Athena's CSV format; a query that
- * fails returns Status.State "FAILED" with a Trino-style reason instead of throwing. Trino's
- * functions and syntax that DuckDB reads differently are bridged in ./duckdb-trino.ts.
+ * Faithful where the pipeline can tell the difference:
+ * - `<database>.facility_uploads`, the staging table, has the Glue table's columns (RECORD_COLUMNS
+ *   from core/facility-schema.ts, never inferred) and holds every object under staging/facilities/
+ *   in the (local) S3 bucket, brought up to date before each query that reads it. Shim: Athena's
+ *   hidden column `"$path"` (the object's s3:// URI) is a real column here, so the same SQL text
+ *   filters on it (DuckDB's read_json(filename = true) would give a local file name instead).
+ * - `<database>.facilities`, the current-state table (an Iceberg table in AWS), is a DuckDB table
+ *   in `catalogFile`, so it persists across runs with --state-dir; the MERGE text runs verbatim
+ *   (DuckDB 1.5 has MERGE INTO), in a transaction: `commitConflict` rolls it back and fails it with
+ *   ICEBERG_COMMIT_ERROR, as a concurrent commit makes Athena fail it.
+ * - the result is written to the workgroup's output location as `<QueryExecutionId>.csv` in
+ *   Athena's CSV format; a query that fails returns Status.State "FAILED" with a Trino-style
+ *   reason instead of throwing. Trino's functions and syntax that DuckDB reads differently are
+ *   bridged in ./duckdb-trino.ts.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
@@ -20,7 +28,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from "@duckdb/node-api";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
 import { isCalendarDate } from "../core/calendar-date";
-import { FACILITY_COLUMNS, toDuckDbType } from "../core/facility-schema";
+import { RECORD_COLUMNS, toDuckDbType } from "../core/facility-schema";
 import {
   TRINO_MACROS,
   TrinoQueryError,
@@ -33,17 +41,22 @@ import {
 export interface LocalAthenaOptions {
   /** Talks to the local S3 endpoint (s3rver) or any S3 API. */
   readonly s3: S3Client;
-  /** The data bucket: the table reads `s3://<bucket>/curated/facilities/`. */
+  /** The data bucket: the staging table reads `s3://<bucket>/staging/facilities/`. */
   readonly bucket: string;
   /** The only workgroup that exists locally; a query naming another one fails. */
   readonly workgroup: string;
-  /** The Glue database holding the `facilities` table, e.g. "healthcare_facility_db". */
+  /** The Glue database holding the `facilities` and `facility_uploads` tables. */
   readonly database: string;
+  /**
+   * The DuckDB file holding the catalog (the current-state table), kept between runs.
+   * @default - in memory, gone when closed
+   */
+  readonly catalogFile?: string;
   /** The workgroup's enforced result location, `s3://<bucket>/athena-results/`. */
   readonly outputLocation: string;
   /**
-   * Scratch directory for the downloaded curated objects and each result CSV until it is uploaded;
-   * the only directory SQL may read.
+   * Scratch directory for each downloaded staged object (until it is loaded) and each result CSV
+   * (until it is uploaded); the only directory SQL may read.
    */
   readonly workDir: string;
   /**
@@ -80,6 +93,12 @@ export interface StartQueryExecutionInput {
 export interface LocalQueryOptions {
   /** What `current_date` returns (YYYY-MM-DD). @default - the `currentDate` option of LocalAthena */
   readonly currentDate?: string;
+  /**
+   * Fail a statement that writes (MERGE) at its commit, as Iceberg fails the loser of two
+   * concurrent commits: the changes are rolled back and the query FAILS with ICEBERG_COMMIT_ERROR.
+   * @default false
+   */
+  readonly commitConflict?: boolean;
 }
 
 /**
@@ -90,7 +109,8 @@ export interface QueryExecution {
   readonly QueryExecutionId: string;
   readonly Query: string;
   readonly StatementType: "DML";
-  readonly SubstatementType: "SELECT";
+  /** SELECT, or MERGE for a MERGE INTO. */
+  readonly SubstatementType: "SELECT" | "MERGE";
   readonly ResultConfiguration: { readonly OutputLocation: string };
   readonly QueryExecutionContext: { readonly Database: string; readonly Catalog: string };
   readonly Status: {
@@ -109,7 +129,10 @@ export interface QueryExecution {
   };
   readonly Statistics: {
     readonly EngineExecutionTimeInMillis: number;
-    /** The sizes of the curated objects read; 0 when the query reads no table. */
+    /**
+     * The sizes of the staged objects read (only the one a `"$path" = '...'` filter names); the
+     * current table is not counted (it is Parquet in AWS: see the scan-growth benchmark).
+     */
     readonly DataScannedInBytes: number;
     readonly TotalExecutionTimeInMillis: number;
     readonly QueryQueueTimeInMillis: number;
@@ -152,11 +175,10 @@ interface Engine {
   readonly connection: DuckDBConnection;
 }
 
-interface CuratedObject {
+interface StagedObject {
   readonly key: string;
   readonly etag: string;
   readonly size: number;
-  readonly file: string;
 }
 
 interface TokenEntry {
@@ -176,8 +198,8 @@ export class LocalAthena {
   private engineStarted?: Promise<Engine>;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly tokens = new Map<string, TokenEntry>();
-  private downloaded = new Map<string, CuratedObject>();
-  private tableFingerprint?: string;
+  /** The staged objects loaded into the staging table, by key. */
+  private loaded = new Map<string, StagedObject>();
   private closed = false;
 
   constructor(private readonly options: LocalAthenaOptions) {
@@ -276,7 +298,11 @@ export class LocalAthena {
     }
   }
 
-  private enqueue(input: StartQueryExecutionInput, submitted: number, options: LocalQueryOptions): Promise<QueryExecution> {
+  private enqueue(
+    input: StartQueryExecutionInput,
+    submitted: number,
+    options: LocalQueryOptions,
+  ): Promise<QueryExecution> {
     const run = this.queue.then(() => this.execute(input, submitted, options));
     this.queue = run.catch(() => undefined);
     return run;
@@ -306,7 +332,15 @@ export class LocalAthena {
     try {
       let written: { scanned: number; checksum: number };
       try {
-        written = await this.runToFile(connection, input.QueryString, parameters, database, today, resultFile);
+        written = await this.runToFile(
+          connection,
+          input.QueryString,
+          parameters,
+          database,
+          today,
+          resultFile,
+          options.commitConflict === true,
+        );
       } catch (error) {
         if (isInfrastructureError(error)) throw error;
         return this.failed(input, id, submitted, toTrinoError(error).reason, started);
@@ -331,28 +365,57 @@ export class LocalAthena {
     database: string,
     today: string,
     file: string,
+    commitConflict: boolean,
   ): Promise<{ scanned: number; checksum: number }> {
-    const prepared = await prepareTrinoQuery(connection, query);
-    const tableNames = new Set([
-      `${this.database}.${CATALOG.table}`,
-      `${CATALOG_NAME}.${this.database}.${CATALOG.table}`,
-      ...(database === this.database ? [CATALOG.table] : []),
-    ]);
-    const readsTable = prepared.tables.some((table) => tableNames.has(table));
-    const scanned = readsTable ? await this.refreshTable(connection) : 0;
+    const merge = isMerge(query);
+    // DuckDB's parser serializes only SELECT statements: a MERGE runs verbatim (it needs no rewrite).
+    const prepared = merge ? { sql: query, tables: mergeTables(query) } : await prepareTrinoQuery(connection, query);
+    const stagingNames = this.tableNames(CATALOG.stagingTable, database);
+    const readsStaging = prepared.tables.some((table) => stagingNames.has(table));
+    const staged = readsStaging ? await this.refreshStaging(connection) : new Map<string, StagedObject>();
     try {
       await connection.run(`USE ${CATALOG_NAME}.${identifier(database)}`);
     } catch {
       throw new TrinoQueryError("SCHEMA_NOT_FOUND", `Schema '${database}' does not exist`);
     }
     await connection.run(currentDateMacro(today));
+    const run = () =>
+      parameters.length > 0 ? connection.run(prepared.sql, [...parameters]) : connection.run(prepared.sql);
     // Materialized in DuckDB (compact, native), then read out a chunk at a time: a streaming result
     // (connection.stream) that fails halfway ends as an exhausted one does (duckdb_fetch_chunk returns
     // NULL for both, and @duckdb/node-api does not expose duckdb_result_error), so a query failing
     // on row 50,000 would become a SUCCEEDED result of the rows before it.
-    const rows = parameters.length > 0 ? await connection.run(prepared.sql, [...parameters]) : await connection.run(prepared.sql);
+    let rows: DuckDBResult;
+    if (merge) {
+      await connection.run("BEGIN TRANSACTION");
+      try {
+        rows = await run();
+        if (commitConflict) {
+          throw new TrinoQueryError(
+            "ICEBERG_COMMIT_ERROR",
+            `Failed to commit Iceberg update to table: ${database}.${CATALOG.currentTable}: ` +
+              "Cannot commit: the table was updated by another commit (injected locally)",
+          );
+        }
+        await connection.run("COMMIT");
+      } catch (error) {
+        await connection.run("ROLLBACK");
+        throw error;
+      }
+    } else {
+      rows = await run();
+    }
     await mkdir(dirname(file), { recursive: true });
-    return { scanned, checksum: await writeAthenaCsv(rows, file) };
+    return { scanned: scannedBytes(query, staged, this.options.bucket), checksum: await writeAthenaCsv(rows, file) };
+  }
+
+  /** How a query may name a table of this catalog: `t`, `db.t` and `awsdatacatalog.db.t`. */
+  private tableNames(table: string, database: string): Set<string> {
+    return new Set([
+      `${this.database}.${table}`,
+      `${CATALOG_NAME}.${this.database}.${table}`,
+      ...(database === this.database ? [table] : []),
+    ]);
   }
 
   /**
@@ -391,78 +454,72 @@ export class LocalAthena {
   }
 
   /**
-   * Makes the table match the curated objects now in S3: downloads new or changed objects (by
-   * ETag) and reloads the table when the listing changed. Returns the bytes a scan reads.
+   * Makes the staging table match the staged objects now in S3: loads each new or changed object
+   * (by ETag) and drops the rows of objects no longer there. Staged objects are immutable (one per
+   * source object version), so a query usually loads only the upload just staged. Returns what is
+   * staged, by key.
    */
-  private async refreshTable(connection: DuckDBConnection): Promise<number> {
-    const listed = await this.listCuratedObjects();
-    const fingerprint = listed.map((o) => `${o.key}\u0000${o.etag}\u0000${o.size}`).join("\n");
-    const scanned = listed.reduce((sum, o) => sum + o.size, 0);
-    if (fingerprint === this.tableFingerprint) return scanned;
-
-    const objectsDir = join(this.workDir, "curated");
-    await mkdir(objectsDir, { recursive: true });
-    const current = new Map<string, CuratedObject>();
-    for (const object of listed) {
-      const known = this.downloaded.get(object.key);
-      if (known && known.etag === object.etag) {
-        current.set(object.key, known);
-        continue;
+  private async refreshStaging(connection: DuckDBConnection): Promise<Map<string, StagedObject>> {
+    const listed = await this.listStagedObjects();
+    const table = `${CATALOG_NAME}.${identifier(this.database)}.${identifier(CATALOG.stagingTable)}`;
+    const path = identifier(STAGED_PATH_COLUMN);
+    for (const [key, object] of this.loaded) {
+      if (listed.get(key)?.etag !== object.etag) {
+        await connection.run(`DELETE FROM ${table} WHERE ${path} = ${literal(this.uriOf(key))}`);
+        this.loaded.delete(key);
       }
-      const file = join(objectsDir, localFileName(object.key));
-      const body = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: object.key }));
-      await pipeline(body.Body as Readable, createWriteStream(file));
-      current.set(object.key, { ...object, file });
     }
-    for (const [key, object] of this.downloaded) {
-      if (!current.has(key)) await rm(object.file, { force: true });
-    }
-    this.downloaded = current;
-    this.tableFingerprint = undefined;
-
-    const table = `${CATALOG_NAME}.${identifier(this.database)}.${identifier(CATALOG.table)}`;
-    await connection.run(`CREATE OR REPLACE TABLE ${table} (${tableColumns()})`);
-    if (listed.length > 0) {
-      const files = listed.map((o) => literal(current.get(o.key)!.file)).join(", ");
-      const columns = FACILITY_COLUMNS.map((c) => `${literal(c.name)}: ${literal(toDuckDbType(c.type))}`).join(", ");
+    const objectsDir = join(this.workDir, "staging");
+    for (const object of listed.values()) {
+      if (this.loaded.has(object.key)) continue;
+      await mkdir(objectsDir, { recursive: true });
+      const file = join(objectsDir, `${randomUUID()}.jsonl`);
       try {
-        await connection.run(
-          `INSERT INTO ${table} SELECT * FROM read_json([${files}], format = 'newline_delimited', ` +
-            `columns = {${columns}}, hive_partitioning = false)`,
-        );
-      } catch (error) {
-        // Name the S3 object, not the scratch file, as Athena would.
-        const message = [...current.values()].reduce(
-          (text, object) => text.replaceAll(object.file, `s3://${this.options.bucket}/${object.key}`),
-          toTrinoError(error).message,
-        );
-        throw new TrinoQueryError("HIVE_BAD_DATA", message);
+        const body = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: object.key }));
+        await pipeline(body.Body as Readable, createWriteStream(file));
+        const columns = RECORD_COLUMNS.map((c) => `${literal(c.name)}: ${literal(toDuckDbType(c.type))}`).join(", ");
+        try {
+          await connection.run(
+            `INSERT INTO ${table} SELECT *, ${literal(this.uriOf(object.key))} FROM read_json([${literal(file)}], ` +
+              `format = 'newline_delimited', columns = {${columns}}, hive_partitioning = false)`,
+          );
+        } catch (error) {
+          // Name the S3 object, not the scratch file, as Athena would.
+          const message = toTrinoError(error).message.replaceAll(file, this.uriOf(object.key));
+          throw new TrinoQueryError("HIVE_BAD_DATA", message);
+        }
+      } finally {
+        await rm(file, { force: true });
       }
+      this.loaded.set(object.key, object);
     }
-    this.tableFingerprint = fingerprint;
-    return scanned;
+    return listed;
+  }
+
+  private uriOf(key: string): string {
+    return `s3://${this.options.bucket}/${key}`;
   }
 
   /**
-   * Every object under curated/facilities/, in key order, except what Athena skips as well:
-   * "folder" markers and hidden files (a path segment starting with "_" or ".", e.g. _SUCCESS).
+   * Every object under staging/facilities/, by key, except what Athena skips as well: "folder"
+   * markers and hidden files (a path segment starting with "_" or ".", e.g. _SUCCESS).
    */
-  private async listCuratedObjects(): Promise<Omit<CuratedObject, "file">[]> {
-    const objects: Omit<CuratedObject, "file">[] = [];
+  private async listStagedObjects(): Promise<Map<string, StagedObject>> {
+    const objects = new Map<string, StagedObject>();
     let ContinuationToken: string | undefined;
     do {
       const page = await this.options.s3.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: DATA_PREFIXES.curated, ContinuationToken }),
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: DATA_PREFIXES.staging, ContinuationToken }),
       );
       for (const object of page.Contents ?? []) {
-        const relative = object.Key!.slice(DATA_PREFIXES.curated.length);
+        const relative = object.Key!.slice(DATA_PREFIXES.staging.length);
         if (relative === "" || relative.endsWith("/")) continue;
         if (relative.split("/").some((segment) => segment.startsWith("_") || segment.startsWith("."))) continue;
-        objects.push({ key: object.Key!, etag: object.ETag ?? "", size: object.Size ?? 0 });
+        objects.set(object.Key!, { key: object.Key!, etag: object.ETag ?? "", size: object.Size ?? 0 });
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return objects;
   }
 
   private engine(): Promise<Engine> {
@@ -470,13 +527,19 @@ export class LocalAthena {
       await mkdir(this.workDir, { recursive: true });
       const instance = await DuckDBInstance.create(":memory:");
       const connection = await instance.connect();
+      const schema = `${CATALOG_NAME}.${identifier(this.database)}`;
       const setup = [
         // Athena's session time zone.
         "SET TimeZone = 'UTC'",
-        `ATTACH ':memory:' AS ${CATALOG_NAME}`,
+        `ATTACH ${literal(this.options.catalogFile ?? ":memory:")} AS ${CATALOG_NAME}`,
         // "default" exists in every Glue catalog; with it as the context, `facilities` is unknown.
-        ...[...new Set(["default", this.database])].map((db) => `CREATE SCHEMA ${CATALOG_NAME}.${identifier(db)}`),
-        `CREATE TABLE ${CATALOG_NAME}.${identifier(this.database)}.${identifier(CATALOG.table)} (${tableColumns()})`,
+        ...[...new Set(["default", this.database])].map(
+          (db) => `CREATE SCHEMA IF NOT EXISTS ${CATALOG_NAME}.${identifier(db)}`,
+        ),
+        // The current table exists from deployment on (Terraform creates it), empty until the first MERGE.
+        `CREATE TABLE IF NOT EXISTS ${schema}.${identifier(CATALOG.currentTable)} (${tableColumns()})`,
+        // Rebuilt from the staged objects in S3, which are the truth, by the first query that reads it.
+        `CREATE OR REPLACE TABLE ${schema}.${identifier(CATALOG.stagingTable)} (${tableColumns()}, ${identifier(STAGED_PATH_COLUMN)} VARCHAR)`,
         ...TRINO_MACROS,
         // SQL reads nothing but the downloaded objects, and nothing is fetched from the network.
         "SET autoinstall_known_extensions = false",
@@ -524,7 +587,7 @@ export class LocalAthena {
       QueryExecutionId: id,
       Query: input.QueryString,
       StatementType: "DML",
-      SubstatementType: "SELECT",
+      SubstatementType: isMerge(input.QueryString) ? "MERGE" : "SELECT",
       ResultConfiguration: { OutputLocation: `s3://${this.output.bucket}/${this.output.prefix}${id}.csv` },
       QueryExecutionContext: {
         Database: input.QueryExecutionContext?.Database ?? "default",
@@ -643,16 +706,36 @@ function parseAthenaCsv(text: string): (string | null)[][] {
 }
 
 function tableColumns(): string {
-  return FACILITY_COLUMNS.map((column) => `${identifier(column.name)} ${toDuckDbType(column.type)}`).join(", ");
+  return RECORD_COLUMNS.map((column) => `${identifier(column.name)} ${toDuckDbType(column.type)}`).join(", ");
 }
 
 const identifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** A scratch file name per key; the compression suffix stays so DuckDB decompresses as Athena does. */
-function localFileName(key: string): string {
-  const compression = /\.(gz|zst)$/i.exec(key)?.[0].toLowerCase() ?? "";
-  return `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.jsonl${compression}`;
+/** The staging table's stand-in for Athena's hidden `"$path"` column: the staged object's s3:// URI. */
+const STAGED_PATH_COLUMN = "$path";
+
+/** Whether a statement is a MERGE INTO, after any leading comments. */
+const isMerge = (query: string) => /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*MERGE\s+INTO\b/i.test(query);
+
+/** The tables a MERGE names: its target and the tables of its USING clause. */
+function mergeTables(query: string): string[] {
+  const names = [
+    ...query.matchAll(/\b(?:INTO|FROM|JOIN)\s+((?:"[^"]+"|[A-Za-z_][\w]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w]*))*)/gi),
+  ];
+  return names.map((match) => match[1].replaceAll('"', "").toLowerCase());
+}
+
+/**
+ * What Athena bills a query for, as far as the staged objects go: the one object a
+ * `"$path" = 's3://...'` filter names (Athena reads no other file), else every staged object.
+ */
+function scannedBytes(query: string, staged: ReadonlyMap<string, StagedObject>, bucket: string): number {
+  // A literal, bare or cast (Athena folds the cast and still reads that one file).
+  const path = /"\$path"\s*=\s*(?:CAST\s*\(\s*)?'([^']*)'/i.exec(query)?.[1];
+  const prefix = `s3://${bucket}/`;
+  if (path !== undefined) return path.startsWith(prefix) ? (staged.get(path.slice(prefix.length))?.size ?? 0) : 0;
+  return [...staged.values()].reduce((sum, object) => sum + object.size, 0);
 }
 
 /** Errors from S3 or the file system, as opposed to DuckDB's errors about the query or data. */

@@ -9,7 +9,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -24,14 +24,23 @@ import {
   facilityPipelinePlaceholders,
   loadStateMachine,
   renderStateMachine,
+  statesOf,
   taskStatesOf,
   type StateMachineDefinition,
 } from "../core/asl";
 import { todayUtc, utcDateOf } from "../core/calendar-date";
-import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
+import { DATA_PREFIXES, LOCAL_DATABASE } from "../core/data-layout";
 import { objectCreatedEvent as createdEvent } from "../core/s3-event";
 import { EXPIRY_WINDOW_MONTHS, settingsField, type RunSettings } from "../core/settings";
-import { LocalAthena } from "./athena";
+import {
+  LocalAthena,
+  readResultRows,
+  type LocalQueryOptions,
+  type QueryExecution,
+  type ResultRow,
+  type StartQueryExecutionInput,
+} from "./athena";
+import { parameterLiteral, queryParameters, readQuery } from "../core/sql";
 import { LOCAL_AWS, type LocalFunctionName } from "./local-aws";
 import { S3RVER_CREDENTIALS, localS3Environment, startS3Endpoint, type S3Endpoint } from "./s3-endpoint";
 import { prepareStateDir, stateDirLayout } from "./state-dir";
@@ -40,7 +49,11 @@ import { prepareStateDir, stateDirLayout } from "./state-dir";
 export interface FaultInjection {
   /** State name, e.g. "CountAccreditedByState". */
   readonly state: string;
-  /** Error name, e.g. "Athena.TooManyRequestsException"; "FAILED" on an Athena state makes the query fail. */
+  /**
+   * Error name, e.g. "Athena.TooManyRequestsException". On an Athena state, "FAILED" makes the
+   * query fail, and "ICEBERG_COMMIT_ERROR" makes a MERGE run and then lose its commit (rolled back),
+   * as when another MERGE committed first.
+   */
   readonly error: string;
   /** How many times; Infinity for always. */
   readonly times: number;
@@ -78,7 +91,7 @@ export interface LocalPipelineOptions {
   readonly windowMonths?: number;
   /** @default [] */
   readonly injections?: readonly FaultInjection[];
-  /** Retry waits in milliseconds instead of the definition's seconds. @default 50 */
+  /** Retry intervals and Wait states in milliseconds instead of the definition's seconds. @default 50 */
   readonly retryIntervalMs?: number;
   /** Receives log lines meant for a person (stderr in the CLI). @default - discarded */
   readonly log?: (line: string) => void;
@@ -98,6 +111,9 @@ export interface IngestCounts {
   readonly expiring: number;
   readonly expired: number;
 }
+
+/** The injected error that makes a MERGE lose its commit (FaultInjection.error). */
+export const COMMIT_CONFLICT = "ICEBERG_COMMIT_ERROR";
 
 /** One execution of the state machine for one uploaded object. */
 export interface ExecutionResult {
@@ -161,7 +177,8 @@ export class LocalPipeline {
         s3,
         bucket: LOCAL_AWS.bucket,
         workgroup: LOCAL_AWS.workgroup,
-        database: CATALOG.database,
+        database: LOCAL_DATABASE,
+        catalogFile: layout.catalog,
         outputLocation: `s3://${LOCAL_AWS.bucket}/${DATA_PREFIXES.athenaResults}`,
         workDir: layout.athena,
       });
@@ -176,7 +193,7 @@ export class LocalPipeline {
           filterExpiringFunctionArn: LOCAL_AWS.functionArns["filter-expiring"],
           relocateResultsFunctionArn: LOCAL_AWS.functionArns["relocate-results"],
           athenaWorkgroup: LOCAL_AWS.workgroup,
-          glueDatabase: CATALOG.database,
+          glueDatabase: LOCAL_DATABASE,
           failureTopicArn: LOCAL_AWS.failureTopicArn,
           dataBucket: LOCAL_AWS.bucket,
           awsRegion: LOCAL_AWS.region,
@@ -200,8 +217,11 @@ export class LocalPipeline {
     return LOCAL_AWS.bucket;
   }
 
-  /** Uploads a local file to raw/<file name> and returns the key. */
-  async upload(file: string, key = `${DATA_PREFIXES.raw}${basename(file)}`): Promise<string> {
+  /**
+   * Uploads a local file to raw/<file name>, or raw/retirements/<file name> when it sits in a
+   * folder named `retirements`, and returns the key.
+   */
+  async upload(file: string, key = uploadKeyOf(file)): Promise<string> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: LOCAL_AWS.bucket,
@@ -290,7 +310,8 @@ export class LocalPipeline {
     const query = (stateName: string) => async (input: unknown) => {
       const injected = this.takeInjection(stateName);
       const failQuery = injected?.error === "FAILED";
-      if (injected?.when !== "after" && !failQuery) this.throwInjected(injected);
+      const commitConflict = injected?.error === COMMIT_CONFLICT;
+      if (injected?.when !== "after" && !failQuery && !commitConflict) this.throwInjected(injected);
       // An injected failure runs a query that fails in the engine, without the request token:
       // a later real attempt with that token must not be taken for a replay of it.
       const request = input as Parameters<LocalAthena["startQueryExecutionSync"]>[0];
@@ -298,12 +319,12 @@ export class LocalPipeline {
         failQuery
           ? { ...request, ClientRequestToken: undefined, QueryString: "SELECT injected_failure FROM facilities" }
           : { ...request, ClientRequestToken: scopedToken(request.ClientRequestToken) },
-        { currentDate: asOfDate },
+        { currentDate: asOfDate, commitConflict },
       );
       if (QueryExecution.Status?.State !== "SUCCEEDED") {
         throw namedError("States.TaskFailed", JSON.stringify({ QueryExecution }));
       }
-      if (!failQuery) this.throwInjected(injected);
+      if (!failQuery && !commitConflict) this.throwInjected(injected);
       return { QueryExecution };
     };
     const publish = (stateName: string) => async (input: unknown) => {
@@ -359,6 +380,12 @@ export class LocalPipeline {
         retryIntervalOverrides: Object.fromEntries(
           taskStates.map(({ name }) => [name, this.options.retryIntervalMs ?? 50]),
         ),
+        // Wait states (the backoff before a MERGE retry) as short as the retry intervals.
+        waitTimeOverrides: Object.fromEntries(
+          statesOf(this.definition)
+            .filter(({ state }) => state.Type === "Wait")
+            .map(({ name }) => [name, this.options.retryIntervalMs ?? 50]),
+        ),
       },
       context: executionContext(LOCAL_AWS.stateMachineArn, executionName, startTime) as never,
     });
@@ -388,6 +415,47 @@ export class LocalPipeline {
       retries,
       durationMs: Date.now() - started,
     };
+  }
+
+  /**
+   * Runs a query in this pipeline's Athena stand-in, outside any execution (the operations
+   * subcommands): the same engine and catalog file as the workflow's queries.
+   */
+  startQuery(
+    input: StartQueryExecutionInput,
+    options: LocalQueryOptions = {},
+  ): Promise<{ QueryExecution: QueryExecution }> {
+    return this.athena.startQueryExecutionSync(input, options);
+  }
+
+  /**
+   * Runs `sql/<name>.sql` (its `?` parameters bound from `values` by name) over the current
+   * catalog, as of `values.as_of` when given, and returns its rows; a failed query throws with
+   * Athena's reason.
+   */
+  async querySql(name: string, values: Readonly<Record<string, string | number>>): Promise<ResultRow[]> {
+    const parameters = queryParameters(name).map((parameter) => {
+      if (!Object.hasOwn(values, parameter.name)) {
+        throw new Error(`sql/${name}.sql needs a value for its parameter ${parameter.name}`);
+      }
+      return parameterLiteral(parameter, values[parameter.name]);
+    });
+    const asOf = typeof values.as_of === "string" ? values.as_of : undefined;
+    const { QueryExecution: execution } = await this.startQuery(
+      {
+        QueryString: readQuery(name),
+        QueryExecutionContext: { Database: LOCAL_DATABASE },
+        WorkGroup: LOCAL_AWS.workgroup,
+        ...(parameters.length > 0 && { ExecutionParameters: parameters }),
+      },
+      { currentDate: asOf },
+    );
+    if (execution.Status.State !== "SUCCEEDED") {
+      throw new Error(`sql/${name}.sql failed: ${execution.Status.StateChangeReason ?? "no reason given"}`);
+    }
+    return readResultRows(
+      await this.readObject(execution.ResultConfiguration.OutputLocation.slice(`s3://${LOCAL_AWS.bucket}/`.length)),
+    );
   }
 
   /** The text of an object in the bucket, or of its first bytes only. */
@@ -446,6 +514,12 @@ export class LocalPipeline {
   private log(line: string): void {
     this.options.log?.(line);
   }
+}
+
+/** Where a local file is uploaded: a file in a folder named `retirements` lists retirements. */
+export function uploadKeyOf(file: string): string {
+  const folder = basename(dirname(resolve(file)));
+  return `${folder === "retirements" ? DATA_PREFIXES.retirements : DATA_PREFIXES.raw}${basename(file)}`;
 }
 
 /** The input EventBridge delivers for an upload to the local bucket. */

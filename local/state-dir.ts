@@ -3,7 +3,8 @@
  * is usable before anything is started in it.
  *
  *   DIR/s3/<bucket>/...            the S3 endpoint's files (read objects with `facility-pipeline cat KEY`)
- *   DIR/athena/, athena-operations/  DuckDB scratch for the workflow's and the subcommands' queries
+ *   DIR/catalog.duckdb             the local Glue catalog: the current-state table `facilities` (DuckDB)
+ *   DIR/athena/                    DuckDB scratch: staged objects being loaded, result files before upload
  *   DIR/outbox/notifications.jsonl what the SNS states published
  *   DIR/executions/<name>.json     one record per execution, for `status --target local`
  */
@@ -13,8 +14,8 @@ import { dirname, join } from "node:path";
 export const stateDirLayout = (stateDir: string) =>
   ({
     s3: join(stateDir, "s3"),
+    catalog: join(stateDir, "catalog.duckdb"),
     athena: join(stateDir, "athena"),
-    athenaOperations: join(stateDir, "athena-operations"),
     outbox: join(stateDir, "outbox"),
     outboxFile: join(stateDir, "outbox", "notifications.jsonl"),
     executions: join(stateDir, "executions"),

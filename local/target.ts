@@ -12,8 +12,8 @@ import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
-import { LocalAthena, readResultRows } from "./athena";
+import { LOCAL_DATABASE } from "../core/data-layout";
+import { readResultRows } from "./athena";
 import type { RunSettings } from "../core/settings";
 import { LOCAL_AWS } from "./local-aws";
 import { stateDirLayout } from "./state-dir";
@@ -44,7 +44,6 @@ export class LocalTarget implements Target {
   readonly bucket = LOCAL_AWS.bucket;
   readonly stateMachine = LOCAL_AWS.stateMachineArn;
   private pipelineStarted?: Promise<LocalPipeline>;
-  private athena?: LocalAthena;
 
   /** `stateDir` must exist: it is what the local runner left there. */
   constructor(readonly stateDir: string) {
@@ -149,18 +148,11 @@ export class LocalTarget implements Target {
       throw new UsageError("Named queries exist only in AWS; locally, run a sql/ query by name");
     }
     const pipeline = await this.pipeline();
-    this.athena ??= new LocalAthena({
-      s3: pipeline.s3,
-      bucket: this.bucket,
-      workgroup: LOCAL_AWS.workgroup,
-      database: CATALOG.database,
-      outputLocation: `s3://${this.bucket}/${DATA_PREFIXES.athenaResults}`,
-      workDir: stateDirLayout(this.stateDir).athenaOperations,
-    });
-    const { QueryExecution: execution } = await this.athena.startQueryExecutionSync(
+    // The pipeline's own engine: one DuckDB per process holds the state directory's catalog file.
+    const { QueryExecution: execution } = await pipeline.startQuery(
       {
         QueryString: request.queryString,
-        QueryExecutionContext: { Database: CATALOG.database },
+        QueryExecutionContext: { Database: LOCAL_DATABASE },
         WorkGroup: LOCAL_AWS.workgroup,
         ...(request.parameters.length > 0 && { ExecutionParameters: request.parameters }),
       },
@@ -173,7 +165,7 @@ export class LocalTarget implements Target {
       engineExecutionTimeInMillis: execution.Statistics.EngineExecutionTimeInMillis,
       outputLocation: execution.ResultConfiguration.OutputLocation,
       workgroup: LOCAL_AWS.workgroup,
-      database: CATALOG.database,
+      database: LOCAL_DATABASE,
     };
     if (execution.Status.State !== "SUCCEEDED") {
       return { ...common, reason: execution.Status.StateChangeReason, columns: [], rows: [] };
@@ -208,7 +200,6 @@ export class LocalTarget implements Target {
   }
 
   async close(): Promise<void> {
-    await this.athena?.close();
     if (this.pipelineStarted) await (await this.pipelineStarted).stop();
   }
 

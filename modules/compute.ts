@@ -69,12 +69,18 @@ export class Compute extends Construct {
       settings: props.filterExpiring,
       environment: {},
       permissions: [
-        { Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: storage.objectArns("raw") },
+        {
+          Sid: "ReadUploads",
+          Effect: "Allow",
+          // GetObjectVersion: the event names the version to read, so a late event reads its own.
+          Action: ["s3:GetObject", "s3:GetObjectVersion"],
+          Resource: storage.objectArns("raw"),
+        },
         {
           Sid: "WriteStageOutputs",
           Effect: "Allow",
           Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-          Resource: [storage.objectArns("curated"), storage.objectArns("rejected"), storage.objectArns("expiring")],
+          Resource: [storage.objectArns("staging"), storage.objectArns("rejected"), storage.objectArns("expiring")],
         },
       ],
     });

@@ -30,6 +30,23 @@ export const INTEGRATION_PERMISSIONS = {
     doc: "https://docs.aws.amazon.com/athena/latest/ug/access.html",
     actions: ["s3:GetObject"],
   },
+  /**
+   * Athena commits an Iceberg write (MERGE, later OPTIMIZE and VACUUM) by pointing the Glue table
+   * at its new metadata file, with the caller's permissions.
+   */
+  icebergCommit: {
+    doc: "https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg.html#querying-iceberg-permissions",
+    actions: ["glue:UpdateTable"],
+  },
+  /**
+   * Athena reads and writes an Iceberg table's data and metadata files with the caller's
+   * permissions; VACUUM and OPTIMIZE delete the files no snapshot needs (without s3:DeleteObject
+   * VACUUM succeeds and deletes nothing).
+   */
+  icebergDataWrite: {
+    doc: "https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg.html#querying-iceberg-permissions",
+    actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+  },
   /** Athena lists the table location and the result location with the caller's permissions. */
   athenaBucketList: {
     doc: "https://docs.aws.amazon.com/athena/latest/ug/access.html",

@@ -110,9 +110,20 @@ export class Orchestration extends Construct {
           Resource: catalog.workgroup.arn,
         },
         {
-          Sid: "ReadFacilityTable",
+          Sid: "ReadFacilityTables",
           Effect: "Allow",
           Action: P.athenaCatalogRead.actions,
+          Resource: [
+            glueArn("catalog"),
+            glueArn(`database/${catalog.databaseName}`),
+            glueArn(`table/${catalog.databaseName}/${catalog.stagingTableName}`),
+            glueArn(`table/${catalog.databaseName}/${catalog.tableName}`),
+          ],
+        },
+        {
+          Sid: "CommitCurrentState",
+          Effect: "Allow",
+          Action: P.icebergCommit.actions,
           Resource: [
             glueArn("catalog"),
             glueArn(`database/${catalog.databaseName}`),
@@ -120,10 +131,16 @@ export class Orchestration extends Construct {
           ],
         },
         {
-          Sid: "ReadCuratedRecords",
+          Sid: "ReadStagedRecords",
           Effect: "Allow",
           Action: P.athenaDataRead.actions,
-          Resource: storage.objectArns("curated"),
+          Resource: storage.objectArns("staging"),
+        },
+        {
+          Sid: "WriteCurrentStateFiles",
+          Effect: "Allow",
+          Action: P.icebergDataWrite.actions,
+          Resource: storage.objectArns("current"),
         },
         {
           Sid: "ListQueriedPrefixes",

@@ -44,6 +44,11 @@ import { Storage } from "./storage";
 export interface FacilityPipelineProps {
   /** Prefix of every named resource. */
   readonly namePrefix: string;
+  /**
+   * The Glue database of the staging and current-state tables (lower case letters, digits, "_").
+   * @default - `<name_prefix>_facility_pipeline`: namePrefix with "-" as "_" (databaseNameFor)
+   */
+  readonly glueDatabaseName?: string;
   /** Data bucket name. Conflicts with `existingBucketName`. @default `<namePrefix>-facility-data` */
   readonly bucketName?: string;
   /**
@@ -132,6 +137,7 @@ export class FacilityPipeline extends Construct {
     this.catalog = new Catalog(this, "catalog", {
       storage: this.storage,
       namePrefix: props.namePrefix,
+      databaseName: props.glueDatabaseName,
       bytesScannedCutoffPerQuery: props.athenaBytesScannedCutoff,
     });
     this.compute = new Compute(this, "compute", {
@@ -200,7 +206,11 @@ export class FacilityPipeline extends Construct {
         description: "Athena workgroup of the pipeline's queries",
       },
       { name: "glue_database", value: this.catalog.databaseName, description: "Glue database" },
-      { name: "glue_table", value: this.catalog.tableName, description: "Glue table over curated/facilities/" },
+      {
+        name: "glue_table",
+        value: this.catalog.tableName,
+        description: "Glue table of the current state (Apache Iceberg): one row per facility_id",
+      },
     ];
   }
 }
@@ -211,6 +221,7 @@ export class FacilityPipelinePropsError extends Error {
 
 /** The props whose values follow an AWS naming rule. */
 const NAMED_PROPS = {
+  glueDatabaseName: AWS_NAMES.glueDatabaseName,
   existingBucketName: AWS_NAMES.bucketName,
   kmsKeyArn: AWS_NAMES.kmsKeyArn,
   existingTopicArn: AWS_NAMES.topicArn,

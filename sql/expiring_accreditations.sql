@@ -1,5 +1,6 @@
--- Stage 2 in SQL, for ad-hoc use: accreditations that expire within the window of an as-of date,
--- both ends inclusive (the Lambda filter-expiring does the same per upload).
+-- Stage 2 in SQL, over the current state (one row per facility, retired ones left out):
+-- accreditations that expire within the window of an as-of date, both ends inclusive (the Lambda
+-- filter-expiring does the same per upload).
 -- The same text answers for any date: the as-of date and the window are execution parameters
 -- (Athena ExecutionParameters, bound in order; `facility-pipeline query` passes --as-of and
 -- --window-months), never current_date.
@@ -19,5 +20,6 @@ SELECT
 FROM facilities AS f
 CROSS JOIN settings AS s
 CROSS JOIN UNNEST(f.accreditations) AS a (accreditation_body, accreditation_id, valid_until)
-WHERE CAST(a.valid_until AS DATE) BETWEEN s.as_of AND date_add('month', s.window_months, s.as_of)
+WHERE NOT f.retired
+  AND CAST(a.valid_until AS DATE) BETWEEN s.as_of AND date_add('month', s.window_months, s.as_of)
 ORDER BY valid_until, f.facility_id

@@ -56,7 +56,7 @@ const query = (...args: string[]) => runCli("query", ...args, ...DEPLOYMENT_FLAG
 
 describe("query", () => {
   test("runs the sql/ text in the workgroup and database, waits, and reads every page of results", async () => {
-    const { code, stdout } = await query("accredited_facilities_by_state");
+    const { code, stdout } = await query("accredited_facilities_by_state", "--as-of", "2026-11-26");
 
     expect(code).toBe(0);
     expect(athena.commandCalls(StartQueryExecutionCommand).map((call) => call.args[0].input)).toEqual([
@@ -64,6 +64,7 @@ describe("query", () => {
         QueryString: readQuery("accredited_facilities_by_state"),
         QueryExecutionContext: { Database: DEPLOYMENT.database },
         WorkGroup: DEPLOYMENT.workgroup,
+        ExecutionParameters: ["'2026-11-26'"],
       },
     ]);
     expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(3);
@@ -72,15 +73,17 @@ describe("query", () => {
       { QueryExecutionId: "q-1", MaxResults: 1000, NextToken: "rows-2" },
     ]);
     expect(stdout).toMatch(/^ {2}state {2}accredited_facility_count\n {2}CA {5}12\n {2}NY {5}7\n {2}\s+3\n/);
-    expect(stdout).toContain("3 row(s) from sql/accredited_facilities_by_state.sql; 2.0 KiB scanned in 1.2 s.");
+    expect(stdout).toContain(
+      "3 row(s) from sql/accredited_facilities_by_state.sql (parameters '2026-11-26'); 2.0 KiB scanned in 1.2 s.",
+    );
     expect(stdout).toContain("Query execution q-1 in workgroup dev-facility-pipeline");
   });
 
   test("--json gives the rows keyed by column, NULL as null, and the bytes scanned", async () => {
-    const { code, stdout } = await query("accredited_facilities_by_state", "--json");
+    const { code, stdout } = await query("accredited_facilities_by_state", "--json", "--as-of", "2026-11-26");
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({
-      query: "sql/accredited_facilities_by_state.sql",
+      query: "sql/accredited_facilities_by_state.sql (parameters '2026-11-26')",
       queryExecutionId: "q-1",
       state: "SUCCEEDED",
       workgroup: DEPLOYMENT.workgroup,
@@ -122,10 +125,10 @@ describe("query", () => {
         Statistics: { DataScannedInBytes: 1073741824 },
       },
     });
-    const { code, stdout } = await query("facility_summary");
+    const { code, stdout } = await query("facility_summary", "--as-of", "2026-11-26");
     expect(code).toBe(1);
     expect(stdout).toContain(
-      "Query FAILED: sql/facility_summary.sql\n  Bytes scanned limit was exceeded\n1.0 GiB scanned.",
+      "Query FAILED: sql/facility_summary.sql (parameters '2026-11-26')\n  Bytes scanned limit was exceeded\n1.0 GiB scanned.",
     );
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
   });
@@ -142,8 +145,18 @@ describe("query", () => {
     const { code, stderr } = await query("state_counts");
     expect(code).toBe(2);
     expect(stderr).toContain(
-      'Unknown query "state_counts": expected one of accredited_facilities_by_state, expiring_accreditations, facility_summary',
+      'Unknown query "state_counts": expected one of accredited_facilities_by_state, expiring_accreditations, facility_history, facility_summary, merge_current_state',
     );
+    expect(athena.calls()).toHaveLength(0);
+  });
+
+  test.each([
+    ["facility_history", "use history FACILITY_ID"],
+    ["merge_current_state", "the workflow runs it after each upload"],
+  ])("query %s, whose parameter the CLI cannot supply, says what to do instead; exit code 2", async (name, hint) => {
+    const { code, stderr } = await query(name);
+    expect(code).toBe(2);
+    expect(stderr).toContain(hint);
     expect(athena.calls()).toHaveLength(0);
   });
 
@@ -153,6 +166,62 @@ describe("query", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("athena:StartQueryExecution on workgroup dev-facility-pipeline failed");
     expect(stderr).toContain("WorkGroup dev-x is not found.");
+  });
+});
+
+describe("history", () => {
+  const history = (...args: string[]) => runCli("history", ...args, ...DEPLOYMENT_FLAGS);
+  const HISTORY_COLUMNS = [
+    "event_time",
+    "source_key",
+    "source_version",
+    "source_line",
+    "state",
+    "accreditation_count",
+    "changes",
+  ];
+
+  test("runs sql/facility_history.sql for the facility and prints its records, newest first", async () => {
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: HISTORY_COLUMNS.map((Name) => ({ Name, Label: Name, Type: "varchar" })) },
+        Rows: [
+          row(...HISTORY_COLUMNS),
+          row("2026-11-27T10:00:00.000Z", "raw/registry.jsonl", "v2", "3", "OK", "2", "location"),
+          row("2026-11-26T10:00:00.000Z", "raw/registry.jsonl", "v1", "1", "TX", "2", "first record"),
+        ],
+      },
+    });
+    const { code, stdout } = await history("FAC-TX-0001");
+    expect(code).toBe(0);
+    expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input).toEqual({
+      QueryString: readQuery("facility_history"),
+      QueryExecutionContext: { Database: DEPLOYMENT.database },
+      WorkGroup: DEPLOYMENT.workgroup,
+      ExecutionParameters: ["'FAC-TX-0001'"],
+    });
+    expect(stdout).toMatch(/EVENT TIME +UPLOAD +VERSION +LINE +STATE +ACCREDITATIONS +WHAT CHANGED/);
+    expect(stdout.indexOf("location")).toBeLessThan(stdout.indexOf("first record"));
+    expect(stdout).toContain("2 staged record(s) of FAC-TX-0001, newest first");
+  });
+
+  test("a facility with no staged record exits 1 and says how ids are matched", async () => {
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: HISTORY_COLUMNS.map((Name) => ({ Name, Label: Name, Type: "varchar" })) },
+        Rows: [row(...HISTORY_COLUMNS)],
+      },
+    });
+    const { code, stdout } = await history("fac-tx-0001", "--json");
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({ facilityId: "fac-tx-0001", records: [] });
+  });
+
+  test("takes exactly one facility id", async () => {
+    expect((await history()).code).toBe(2);
+    const { code, stderr } = await history("A", "B");
+    expect(code).toBe(2);
+    expect(stderr).toContain("history shows one facility: history FACILITY_ID (received A B)");
   });
 });
 

@@ -82,15 +82,17 @@ describe("replay s3://bucket/raw/KEY", () => {
     await replay("raw/2026/11/a.json");
     const input = JSON.parse(startInputs()[0].input);
     const asl = readFileSync(join(__dirname, "..", "..", "state-machines", "facility-pipeline.asl.json"), "utf8");
-    const paths = [...new Set(asl.match(/\$\.detail(\.[A-Za-z0-9_-]+)+/g))];
+    const paths = [...new Set(asl.match(/\$\.(detail(\.[A-Za-z0-9_-]+)+|time)\b/g))];
 
-    expect(paths).toEqual(expect.arrayContaining(["$.detail.bucket.name", "$.detail.object.key"]));
+    expect(paths).toEqual(
+      expect.arrayContaining(["$.detail.bucket.name", "$.detail.object.key", "$.detail.object", "$.time"]),
+    );
     for (const path of paths) {
       const value = path
         .split(".")
         .slice(1)
         .reduce<unknown>((node, field) => (node as Record<string, unknown>)?.[field], input);
-      expect([path, typeof value]).toEqual([path, "string"]);
+      expect([path, typeof value]).toEqual([path, path === "$.detail.object" ? "object" : "string"]);
     }
   });
 

@@ -29,7 +29,7 @@ function run(command: string, args: string[]): Promise<{ code: number | null; st
   });
 }
 
-test("npm run bench -- --quick prints all five sections and writes its results", async () => {
+test("npm run bench -- --quick prints all six sections and writes its results", async () => {
   const results = join(mkdtempSync(join(tmpdir(), "bench-smoke-")), "results.json");
   const { command, args } = npm(["run", "--silent", "bench", "--", "--quick", "--results", results]);
   const { code, stdout, stderr } = await run(command, args);
@@ -48,7 +48,14 @@ test("npm run bench -- --quick prints all five sections and writes its results",
   const written = JSON.parse(readFileSync(results, "utf8"));
   expect(written.mode).toBe("quick");
   expect(written.failures).toEqual([]);
-  expect(Object.keys(written.sections).sort()).toEqual(["athenaCost", "coldStart", "endToEnd", "ingest", "synth"]);
+  expect(Object.keys(written.sections).sort()).toEqual([
+    "athenaCost",
+    "coldStart",
+    "endToEnd",
+    "ingest",
+    "scanGrowth",
+    "synth",
+  ]);
   expect(written.sections.endToEnd.data.transitionsPerExecution).toBeGreaterThan(0);
   expect(written.machine).toMatchObject({ cores: expect.any(Number), node: expect.stringMatching(/^v22\./) });
 }, 120_000);

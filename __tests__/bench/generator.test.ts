@@ -16,6 +16,7 @@ import {
   type GeneratorOptions,
 } from "../../bench/lib/generator";
 import { STATES_AND_TERRITORIES } from "../../bench/lib/reference-data";
+import { benchProvenance } from "../../bench/lib/provenance";
 
 /** A sink that keeps everything written to it. */
 function memorySink(): { sink: Writable; bytes: () => Buffer } {
@@ -39,7 +40,7 @@ async function generateFile(options: GeneratorOptions, format: FileFormat = "jso
 async function ingest(bytes: Buffer) {
   const drop = () => new Writable({ write: (_chunk, _encoding, callback) => callback() });
   const outputs = (): FacilityOutputs => ({
-    curated: drop(),
+    staged: drop(),
     rejected: drop(),
     expiring: drop(),
     commit: async () => undefined,
@@ -50,6 +51,7 @@ async function ingest(bytes: Buffer) {
     window: expiryWindow("2026-11-26", 6),
     maxLineBytes: 1024 * 1024,
     maxDecompressedBytes: 1024 ** 3,
+    provenance: benchProvenance("raw/generated.jsonl"),
     openSource: () => Readable.from([bytes]),
     openOutputs: outputs,
   });

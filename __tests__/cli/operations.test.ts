@@ -18,7 +18,10 @@ describe("usage", () => {
     [["status", "--limit", "0"], /--limit must be a whole number from 1 to 10000 \(received "0"\)/],
     [["query", "facility_summary", "--timeout", "soon"], /--timeout must be a duration such as 90s, 10m or 1h/],
     [["query", "a", "b"], /query runs one query at a time/],
-    [["query"], /query: name a query: accredited_facilities_by_state, expiring_accreditations, facility_summary/],
+    [
+      ["query"],
+      /query: name a query: accredited_facilities_by_state, expiring_accreditations, facility_history, facility_summary, merge_current_state/,
+    ],
     [["query", "facility_summary", "--named-query", "x"], /give a NAME or --named-query ID, not both/],
     [["status", "extra"], /status takes no arguments/],
     [["status", "--target", "gcp"], /--target must be aws or local \(received "gcp"\)/],
@@ -42,7 +45,11 @@ describe("usage", () => {
   });
 
   test("--help prints the usage of every subcommand", async () => {
-    for (const argv of [["query", "--help"], ["status", "--help"], ["replay", "-h"]]) {
+    for (const argv of [
+      ["query", "--help"],
+      ["status", "--help"],
+      ["replay", "-h"],
+    ]) {
       const { code, stdout } = await runCli(...argv);
       expect(code).toBe(0);
       expect(stdout).toBe(USAGE);

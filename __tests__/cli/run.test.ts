@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -7,11 +8,33 @@ import { UsageError } from "../../core/target";
 import { buildReport } from "../../cli/report";
 import { INJECTABLE_STATES, parseCli } from "../../cli/run";
 import { runCli } from "../helpers/operations";
+import { facility, jsonLines } from "../fixtures/facilities";
+import type { ResultRow } from "../../local/athena";
 import type { ExecutionResult, LocalPipeline } from "../../local/pipeline";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
 const SAMPLE = join(ROOT, "data", "sample_facility_data.json");
+/** The local bucket is not versioned: a file's version is its ETag, the MD5 of its bytes. */
+const SAMPLE_ETAG = createHash("md5").update(readFileSync(SAMPLE)).digest("hex");
+/** Where the sample's valid records are staged, one object per source version. */
+const SAMPLE_STAGED = `staging/facilities/sample_facility_data.json/etag=${SAMPLE_ETAG}.jsonl`;
+/** sql/expiring_accreditations.sql as of 2026-11-26 over the sample: one facility, one accreditation. */
+const SAMPLE_EXPIRING = [
+  {
+    facility_id: "FAC-NY-0101",
+    facility_name: "Hudson Valley General Hospital",
+    state: "NY",
+    accreditations: [
+      {
+        accreditation_body: "The Joint Commission",
+        accreditation_id: "TJC-510233",
+        valid_until: "2027-02-15",
+        days_until_expiry: 81,
+      },
+    ],
+  },
+];
 
 /** Runs a command of the project the way a person does, returning exit code and output. */
 async function shell(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -30,9 +53,16 @@ describe("npm start (the CLI as a process)", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("raw/sample_facility_data.json  SUCCEEDED");
     expect(stdout).toContain("records 3  valid 3  rejected 0  expiring 1  expired 1");
-    expect(stdout).toMatch(/Accredited facilities per state\n {2}STATE {2}FACILITIES\n {2}NY +1\n {2}TX +1\n/);
+    // TX-0102's only accreditation ended on 2025-03-31: accredited, but not valid on the as-of date.
+    expect(stdout).toMatch(
+      /Accredited facilities per state, current state as of 2026-11-26 .*\n {2}STATE {2}ACCREDITED {2}VALID ON 2026-11-26\n {2}NY +1 +1\n {2}TX +1 +0\n/,
+    );
+    expect(stdout).toContain("Accreditations expiring within 6 months of 2026-11-26, current state");
     expect(stdout).toMatch(/FAC-NY-0101 +NY +The Joint Commission +TJC-510233 +2027-02-15 +81/);
-    expect(stdout).toContain("curated/facilities/sample_facility_data.jsonl");
+    expect(stdout).toContain(`  ${SAMPLE_STAGED}\n`);
+    expect(stdout).toContain(`  rejected/sample_facility_data.json/etag=${SAMPLE_ETAG}.jsonl\n`);
+    expect(stdout).toContain(`  transformed/expiring_facilities/sample_facility_data.json/etag=${SAMPLE_ETAG}.jsonl\n`);
+    expect(stdout).not.toContain("curated/");
   });
 
   test("--json prints only the documented JSON on stdout", async () => {
@@ -49,10 +79,10 @@ describe("npm start (the CLI as a process)", () => {
       },
     ]);
     expect(result.stateCounts).toEqual([
-      { state: "NY", accredited_facility_count: 1 },
-      { state: "TX", accredited_facility_count: 1 },
+      { state: "NY", accredited_facility_count: 1, currently_accredited_facility_count: 1 },
+      { state: "TX", accredited_facility_count: 1, currently_accredited_facility_count: 0 },
     ]);
-    expect(result.expiringFacilities).toMatchObject([{ facility_id: "FAC-NY-0101", state: "NY" }]);
+    expect(result.expiringFacilities).toEqual(SAMPLE_EXPIRING);
     expect(result.notifications).toEqual([]);
   });
 
@@ -145,31 +175,28 @@ describe("the command line as a user meets it (in-process)", () => {
     const stateDir = mkdtempSync(join(tmpdir(), "kept-"));
     const kept = await runCli(SAMPLE, "--as-of", "2026-11-26", "--state-dir", stateDir);
     expect(kept.stdout).toContain(`facility-pipeline cat KEY --target local --state-dir ${stateDir}`);
-    const cat = await runCli(
-      "cat",
-      "curated/facilities/sample_facility_data.jsonl",
-      "--target",
-      "local",
-      "--state-dir",
-      stateDir,
-    );
+    // A key the report lists: the upload's staged records, one object per source version.
+    expect(kept.stdout).toContain(`  ${SAMPLE_STAGED}\n`);
+    const cat = await runCli("cat", SAMPLE_STAGED, "--target", "local", "--state-dir", stateDir);
     expect(cat.code).toBe(0);
     expect(
       cat.stdout
         .trim()
         .split("\n")
         .map((line) => JSON.parse(line).facility_id),
-    ).toHaveLength(3);
+    ).toEqual(["FAC-NY-0101", "FAC-TX-0102", "FAC-CA-0103"]);
     const missing = await runCli(
       "cat",
-      "curated/facilities/nothing.jsonl",
+      "staging/facilities/nothing.jsonl/etag=0.jsonl",
       "--target",
       "local",
       "--state-dir",
       stateDir,
     );
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("No such object: s3://local-facility-data/curated/facilities/nothing.jsonl");
+    expect(missing.stderr).toContain(
+      "No such object: s3://local-facility-data/staging/facilities/nothing.jsonl/etag=0.jsonl",
+    );
   });
 
   test("-h shows the exit codes and every state --inject accepts", async () => {
@@ -200,7 +227,55 @@ describe("the command line as a user meets it (in-process)", () => {
     expect(result.expiringFacilities[0].accreditations[0]).toMatchObject({ days_until_expiry: 401 });
     const text = await runCli(SAMPLE, "--as-of", "2026-01-10", "--window-months", "24");
     expect(text.stdout).toContain("as of 2026-01-10, expiry window 24 months");
+    expect(text.stdout).toContain("STATE  ACCREDITED  VALID ON 2026-01-10");
   });
+
+  test("after several runs on one state directory, the report describes the current state, not the last upload", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "current-report-"));
+    const stateDir = join(scratch, "state");
+    // Two versions of one file (the same raw/registry.jsonl): the second moves FAC-MOVE-1 from NY
+    // to NJ and does not list FAC-STAY-1, which stays as it was.
+    const version = (name: string, records: readonly unknown[]) => {
+      mkdirSync(join(scratch, name));
+      const path = join(scratch, name, "registry.jsonl");
+      writeFileSync(path, jsonLines(records));
+      return path;
+    };
+    const ny = { address: "1 Main St", city: "Albany", state: "NY", zip: "12204" };
+    const nj = { address: "2 Elm St", city: "Newark", state: "NJ", zip: "07102" };
+    const first = version("v1", [
+      facility({ facility_id: "FAC-MOVE-1", location: ny }),
+      facility({ facility_id: "FAC-STAY-1", location: ny }),
+    ]);
+    const second = version("v2", [facility({ facility_id: "FAC-MOVE-1", location: nj })]);
+    const counts = (state: string, accredited: number) => ({
+      state,
+      accredited_facility_count: accredited,
+      currently_accredited_facility_count: accredited,
+    });
+
+    const before = await runCli(first, "--as-of", "2026-11-26", "--state-dir", stateDir, "--json");
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout).stateCounts).toEqual([counts("NY", 2)]);
+
+    const after = await runCli(second, "--as-of", "2026-11-26", "--state-dir", stateDir, "--json");
+    expect(after.code).toBe(0);
+    const report = JSON.parse(after.stdout);
+    expect(report.runs).toEqual([expect.objectContaining({ source: "raw/registry.jsonl", status: "SUCCEEDED" })]);
+    // The second upload alone holds one facility in NJ; the current state has both facilities.
+    expect(report.stateCounts).toEqual([counts("NJ", 1), counts("NY", 1)]);
+    // facility()'s accreditation expires on 2027-01-15, 50 days after the as-of date.
+    expect(
+      report.expiringFacilities.map((f: { facility_id: string; state: string; accreditations: unknown[] }) => [
+        f.facility_id,
+        f.state,
+        f.accreditations,
+      ]),
+    ).toEqual([
+      ["FAC-MOVE-1", "NJ", [expect.objectContaining({ valid_until: "2027-01-15", days_until_expiry: 50 })]],
+      ["FAC-STAY-1", "NY", [expect.objectContaining({ valid_until: "2027-01-15", days_until_expiry: 50 })]],
+    ]);
+  }, 60_000);
 });
 
 describe("parseCli", () => {
@@ -279,18 +354,109 @@ describe("--watch", () => {
   }, 30_000);
 });
 
+/**
+ * A pipeline that answers querySql as LocalPipeline does: the rows of sql/<name>.sql as read from
+ * Athena's CSV result, every value a string (or null), in the query's order.
+ */
+function fakePipeline(
+  rows: Readonly<Record<string, readonly ResultRow[]>>,
+  readObject: (key: string, options?: { firstBytes?: number }) => Promise<string> = async () => "",
+) {
+  const queries: [string, Readonly<Record<string, string | number>>][] = [];
+  const pipeline = {
+    bucket: "local-facility-data",
+    stateDir: "/tmp/x",
+    isTemporary: false,
+    outboxFile: "/tmp/x/outbox/notifications.jsonl",
+    options: {},
+    querySql: async (name: string, values: Readonly<Record<string, string | number>>) => {
+      queries.push([name, values]);
+      return [...(rows[name] ?? [])];
+    },
+    readObject,
+    listKeys: async () => [],
+  } as unknown as LocalPipeline;
+  return { pipeline, queries };
+}
+
+/** A row of sql/expiring_accreditations.sql. */
+function expiringRow(
+  facilityId: string,
+  state: string,
+  accreditationId: string,
+  validUntil: string,
+  days: number,
+): ResultRow {
+  return {
+    facility_id: facilityId,
+    facility_name: `${facilityId} name`,
+    state,
+    accreditation_body: "COLA",
+    accreditation_id: accreditationId,
+    valid_until: validUntil,
+    days_until_expiry: String(days),
+  };
+}
+
 describe("buildReport", () => {
+  test("reads the current state with the workflow's SQL, as of the date and window the executions used", async () => {
+    const { pipeline, queries } = fakePipeline({
+      accredited_facilities_by_state: [
+        { state: "NJ", accredited_facility_count: "3", currently_accredited_facility_count: "2" },
+        { state: "NY", accredited_facility_count: "1", currently_accredited_facility_count: "0" },
+      ],
+      expiring_accreditations: [
+        expiringRow("FAC-B", "NJ", "B-1", "2026-12-01", 5),
+        expiringRow("FAC-A", "NJ", "A-1", "2026-12-10", 14),
+        expiringRow("FAC-B", "NJ", "B-2", "2027-01-31", 66),
+      ],
+    });
+    const run = {
+      source: "raw/registry.jsonl",
+      status: "SUCCEEDED",
+      ingest: { records: 4, valid: 4, rejected: 0, expiring: 3, expired: 0, asOf: "2026-11-26", windowMonths: 3 },
+      output: {},
+      notifications: [],
+    } as unknown as ExecutionResult;
+    const report = await buildReport(pipeline, [run]);
+    expect(queries).toEqual([
+      ["accredited_facilities_by_state", { as_of: "2026-11-26" }],
+      ["expiring_accreditations", { as_of: "2026-11-26", window_months: 3 }],
+    ]);
+    expect(report).toMatchObject({ asOf: "2026-11-26", windowMonths: 3 });
+    expect(report.stateCounts).toEqual([
+      { state: "NJ", accredited_facility_count: 3, currently_accredited_facility_count: 2 },
+      { state: "NY", accredited_facility_count: 1, currently_accredited_facility_count: 0 },
+    ]);
+    // One entry per facility, in the order of its soonest accreditation, each with its own in order.
+    expect(report.expiringFacilities).toEqual([
+      {
+        facility_id: "FAC-B",
+        facility_name: "FAC-B name",
+        state: "NJ",
+        accreditations: [
+          { accreditation_body: "COLA", accreditation_id: "B-1", valid_until: "2026-12-01", days_until_expiry: 5 },
+          { accreditation_body: "COLA", accreditation_id: "B-2", valid_until: "2027-01-31", days_until_expiry: 66 },
+        ],
+      },
+      {
+        facility_id: "FAC-A",
+        facility_name: "FAC-A name",
+        state: "NJ",
+        accreditations: [
+          { accreditation_body: "COLA", accreditation_id: "A-1", valid_until: "2026-12-10", days_until_expiry: 14 },
+        ],
+      },
+    ]);
+  });
+
   test("gathers hundreds of thousands of expiring facilities without overflowing the stack", async () => {
     const count = 300_000;
-    const expiringLines = `${Array.from({ length: count }, (_, i) => JSON.stringify({ facility_id: `F${i}` })).join("\n")}\n`;
-    const pipeline = {
-      bucket: "local-facility-data",
-      stateDir: "/tmp/x",
-      outboxFile: "/tmp/x/outbox/notifications.jsonl",
-      options: {},
-      readObject: async (key: string) => (key.startsWith("transformed/") ? expiringLines : ""),
-      listKeys: async () => [],
-    } as unknown as LocalPipeline;
+    const { pipeline } = fakePipeline({
+      expiring_accreditations: Array.from({ length: count }, (_, i) =>
+        expiringRow(`F${i}`, "TX", `A${i}`, "2027-01-15", 50),
+      ),
+    });
     const run = {
       source: "raw/big.jsonl",
       status: "SUCCEEDED",
@@ -300,29 +466,28 @@ describe("buildReport", () => {
         rejected: 0,
         expiring: count,
         expired: 0,
-        outputs: { expiring: "transformed/expiring_facilities/big.jsonl" },
+        asOf: "2026-11-26",
+        windowMonths: 6,
+        outputs: { expiring: "transformed/expiring_facilities/big.jsonl/etag=0.jsonl" },
       },
       output: {},
       notifications: [],
     } as unknown as ExecutionResult;
     const report = await buildReport(pipeline, [run]);
     expect(report.expiringFacilities).toHaveLength(count);
+    expect(report.expiringFacilities[count - 1]).toMatchObject({
+      facility_id: `F${count - 1}`,
+      accreditations: [{ days_until_expiry: 50 }],
+    });
   });
 
   test("shows the first rejected records from the head of the rejected output, and counts them all", async () => {
     const rejectedLines = `${Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ line: i + 1, reasons: ["bad"] })).join("\n")}\n`;
     const requested: (number | undefined)[] = [];
-    const pipeline = {
-      bucket: "local-facility-data",
-      stateDir: "/tmp/x",
-      outboxFile: "/tmp/x/outbox/notifications.jsonl",
-      options: {},
-      readObject: async (_key: string, options: { firstBytes?: number } = {}) => {
-        requested.push(options.firstBytes);
-        return options.firstBytes === undefined ? rejectedLines : rejectedLines.slice(0, options.firstBytes);
-      },
-      listKeys: async () => [],
-    } as unknown as LocalPipeline;
+    const { pipeline } = fakePipeline({}, async (_key: string, options: { firstBytes?: number } = {}) => {
+      requested.push(options.firstBytes);
+      return options.firstBytes === undefined ? rejectedLines : rejectedLines.slice(0, options.firstBytes);
+    });
     const run = {
       source: "raw/bad.jsonl",
       status: "FAILED",
@@ -332,7 +497,7 @@ describe("buildReport", () => {
         rejected: 50_000,
         expiring: 0,
         expired: 0,
-        outputs: { rejected: "rejected/bad.jsonl" },
+        outputs: { rejected: "rejected/bad.jsonl/etag=0.jsonl" },
       },
       output: null,
       notifications: [],
@@ -342,5 +507,7 @@ describe("buildReport", () => {
     expect(report.rejectedTotal).toBe(100_000);
     expect(requested).toEqual([expect.any(Number)]);
     expect(requested[0]).toBeLessThan(rejectedLines.length);
+    expect(report.stateCounts).toEqual([]);
+    expect(report.expiringFacilities).toEqual([]);
   });
 });

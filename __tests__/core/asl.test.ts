@@ -13,6 +13,7 @@ import {
   PLACEHOLDER_EXAMPLES,
   PLACEHOLDER_NAMES,
   PlaceholderError,
+  QUERY_PLACEHOLDERS,
   StateMachineFileError,
   aslProblems,
   executionContext,
@@ -20,6 +21,7 @@ import {
   loadStateMachine,
   placeholdersOf,
   queryPlaceholderValues,
+  queryStringExpression,
   renderAndValidate,
   renderStateMachine,
   statesOf,
@@ -30,13 +32,17 @@ import {
   type StateMachineDefinition,
   facilityPipelinePlaceholders,
 } from "../../core/asl";
-import { readQuery } from "../../core/sql";
+import { queryCode, queryParameters } from "../../core/sql";
+import type { FilterExpiringResult } from "../../lambdas/filter-expiring/handler";
+import { filterOutputKeys } from "../../lambdas/shared/output-keys";
 
 const STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:hfap-test-facility-pipeline";
 const EXECUTION_NAME = "3f0d6b1e-8d1c-4a51-9a43-0c6c1c7f9e21";
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:hfap-test-facility-pipeline:${EXECUTION_NAME}`;
 const BUCKET = "hfap-test-facility-data";
 const KEY = "raw/2025/extended_sample_facility_data.json";
+const VERSION_ID = "IYV3p45BhZA5qDVaxiV0a3u3CbQ3P0k9";
+const EVENT_TIME = "2025-01-15T10:00:00Z";
 
 const LAMBDA_TRANSIENT_ERRORS = [
   "Lambda.ServiceException",
@@ -46,6 +52,7 @@ const LAMBDA_TRANSIENT_ERRORS = [
 ];
 const TASK_STATES = [
   "IngestFacilities",
+  "MergeCurrentState",
   "CountAccreditedByState",
   "PublishStateCounts",
   "ExtractFacilitySummary",
@@ -61,7 +68,7 @@ function objectCreatedEvent(key = KEY): JsonObject {
     "detail-type": "Object Created",
     source: "aws.s3",
     account: "123456789012",
-    time: "2025-01-15T10:00:00Z",
+    time: EVENT_TIME,
     region: "us-east-1",
     resources: [`arn:aws:s3:::${BUCKET}`],
     detail: {
@@ -71,7 +78,7 @@ function objectCreatedEvent(key = KEY): JsonObject {
         key,
         size: 5120,
         etag: "b1946ac92492d2347c6235b4d2611184",
-        "version-id": "IYV3p45BhZA5qDVaxiV0a3u3CbQ3P0k9",
+        "version-id": VERSION_ID,
       },
       "request-id": "N4N7GDK58NMKJ12R",
       requester: "123456789012",
@@ -96,22 +103,27 @@ function namedError(name: string, cause: string): Error {
 
 type Handler = (input: JsonObject, attempt: number) => JsonValue | Promise<JsonValue>;
 
-const INGEST_RESULT = {
-  source: KEY,
-  asOf: "2025-01-15",
-  windowMonths: 6,
-  records: 10,
-  valid: 9,
-  rejected: 1,
-  expiring: 3,
-  expired: 1,
-  unknownFields: [],
-  outputs: {
-    curated: "curated/facilities/2025/extended_sample_facility_data.jsonl",
-    rejected: "rejected/2025/extended_sample_facility_data.jsonl",
-    expiring: "transformed/expiring_facilities/2025/extended_sample_facility_data.jsonl",
-  },
-};
+/** What filter-expiring returns for the upload (its FilterExpiringResult), for the event's key and version. */
+function ingestResult(key = KEY, versionId = VERSION_ID) {
+  const outputs = filterOutputKeys(key, { versionId });
+  return {
+    source: key,
+    version: versionId,
+    eventTime: "2025-01-15T10:00:00.000Z",
+    asOf: "2025-01-15",
+    windowMonths: 6,
+    records: 10,
+    valid: 9,
+    rejected: 1,
+    expiring: 3,
+    expired: 1,
+    unknownFields: 0,
+    stagedObject: `s3://${BUCKET}/${outputs.staging}`,
+    outputs: { ...outputs },
+  } satisfies FilterExpiringResult;
+}
+
+const INGEST_RESULT = ingestResult();
 
 function athenaQuery(queryExecutionId: string): Handler {
   return () => ({
@@ -138,8 +150,31 @@ const relocateResults: Handler = (input) => {
   };
 };
 
+/** The Cause of a MERGE that lost an Iceberg commit race: Athena reports it as a FAILED query. */
+const ICEBERG_COMMIT_CONFLICT =
+  "ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table: facility_pipeline_db.facilities: " +
+  "Cannot commit, base metadata location is not same as the current table metadata location";
+
+/**
+ * A query that ended FAILED, as the .sync integration reports it: States.TaskFailed, with the
+ * query execution (its StateChangeReason says why) as the Cause.
+ */
+function failedQuery(queryExecutionId: string, stateChangeReason: string): Error {
+  return namedError(
+    "States.TaskFailed",
+    JSON.stringify({
+      QueryExecution: {
+        QueryExecutionId: queryExecutionId,
+        StatementType: "DML",
+        Status: { State: "FAILED", StateChangeReason: stateChangeReason },
+      },
+    }),
+  );
+}
+
 const DEFAULT_HANDLERS: Record<string, Handler> = {
   IngestFacilities: () => ({ StatusCode: 200, ExecutedVersion: "$LATEST", Payload: INGEST_RESULT }),
+  MergeCurrentState: athenaQuery("c9d0e1f2-merge-current-state"),
   CountAccreditedByState: athenaQuery("a1b2c3d4-state-counts"),
   PublishStateCounts: relocateResults,
   ExtractFacilitySummary: athenaQuery("e5f6a7b8-facility-summary"),
@@ -157,7 +192,12 @@ interface PipelineRun {
   readonly calls: Record<string, JsonObject[]>;
   /** The names of the states that were retried, once per retry. */
   readonly retried: string[];
+  /** Every state entered, in order, with its input (before InputPath and Parameters). */
+  readonly entered: Array<{ readonly name: string; readonly input: JsonValue }>;
 }
+
+/** The Wait states, which the local runs skip (0 ms) rather than sleep through. */
+const WAIT_STATES = ["WaitBeforeMerge"];
 
 /** Runs the rendered definition locally with the default fakes, some replaced by `handlers`. */
 async function runPipeline(
@@ -183,24 +223,44 @@ async function runPipeline(
     overrides: {
       taskResourceLocalHandlers,
       retryIntervalOverrides: Object.fromEntries(TASK_STATES.map((state) => [state, 0])),
+      waitTimeOverrides: Object.fromEntries(WAIT_STATES.map((state) => [state, 0])),
     },
     context: executionContext(STATE_MACHINE_ARN, options.executionName ?? EXECUTION_NAME),
   };
   const execution = machine.run((options.input ?? objectCreatedEvent()) as never, runOptions);
   const retried: string[] = [];
+  const entered: Array<{ name: string; input: JsonValue }> = [];
   const logging = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === "StateRetried") retried.push(event.state.name);
+      if (event.type === "StateEntered")
+        entered.push({ name: event.state.name, input: event.state.input as JsonValue });
     }
   })();
   try {
     const output = (await execution.result) as JsonValue;
     await logging;
-    return { output, calls, retried };
+    return { output, calls, retried, entered };
   } catch (error) {
     await logging;
-    return { error: error as PipelineRun["error"], calls, retried };
+    return { error: error as PipelineRun["error"], calls, retried, entered };
   }
+}
+
+/** The inputs of each time the run entered `state`. */
+function inputsOf(run: PipelineRun, state: string): JsonObject[] {
+  return run.entered.filter(({ name }) => name === state).map(({ input }) => input as JsonObject);
+}
+
+/**
+ * sql/<name>.sql as an Athena task should receive it: its code (queryCode) with each `?` replaced
+ * by the quoted value of its parameter, taken from the ingest result as QUERY_PARAMETER_PATHS says.
+ */
+function inlinedQuery(name: string, ingest: { asOf: string; stagedObject: string } = INGEST_RESULT): string {
+  const values: Record<string, string> = { as_of: ingest.asOf, staged_object: ingest.stagedObject };
+  const parameters = queryParameters(name);
+  let next = 0;
+  return queryCode(name).replace(/\?/g, () => `'${values[parameters[next++].name]}'`);
 }
 
 function onlyCall(run: PipelineRun, state: string): JsonObject {
@@ -211,22 +271,35 @@ function onlyCall(run: PipelineRun, state: string): JsonObject {
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 describe("facility-pipeline.asl.json, run locally", () => {
-  test("success: ingests the object, runs both queries, publishes both datasets and summarises the run", async () => {
+  test("success: ingests the object, merges it, runs both queries, publishes both datasets and summarises the run", async () => {
     const run = await runPipeline();
 
     expect(run.error).toBeUndefined();
     expect(onlyCall(run, "IngestFacilities")).toEqual({
       FunctionName: PLACEHOLDER_EXAMPLES.FilterExpiringFunctionArn,
-      Payload: { bucket: BUCKET, key: KEY, asOf: expect.stringMatching(ISO_TIMESTAMP), windowMonths: 6 },
+      Payload: {
+        bucket: BUCKET,
+        key: KEY,
+        object: (objectCreatedEvent().detail as JsonObject).object,
+        eventTime: EVENT_TIME,
+        asOf: expect.stringMatching(ISO_TIMESTAMP),
+        windowMonths: 6,
+      },
+    });
+    expect(onlyCall(run, "MergeCurrentState")).toEqual({
+      QueryString: inlinedQuery("merge_current_state"),
+      QueryExecutionContext: { Database: PLACEHOLDER_EXAMPLES.GlueDatabase },
+      WorkGroup: PLACEHOLDER_EXAMPLES.AthenaWorkgroup,
+      ClientRequestToken: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(onlyCall(run, "CountAccreditedByState")).toEqual({
-      QueryString: readQuery("accredited_facilities_by_state"),
+      QueryString: inlinedQuery("accredited_facilities_by_state"),
       QueryExecutionContext: { Database: PLACEHOLDER_EXAMPLES.GlueDatabase },
       WorkGroup: PLACEHOLDER_EXAMPLES.AthenaWorkgroup,
       ClientRequestToken: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(onlyCall(run, "ExtractFacilitySummary")).toMatchObject({
-      QueryString: readQuery("facility_summary"),
+      QueryString: inlinedQuery("facility_summary"),
       QueryExecutionContext: { Database: PLACEHOLDER_EXAMPLES.GlueDatabase },
       WorkGroup: PLACEHOLDER_EXAMPLES.AthenaWorkgroup,
     });
@@ -237,17 +310,19 @@ describe("facility-pipeline.asl.json, run locally", () => {
         queryExecutionId: "a1b2c3d4-state-counts",
         outputLocation: `s3://${BUCKET}/athena-results/a1b2c3d4-state-counts.csv`,
         executionName: EXECUTION_NAME,
-        asOf: expect.stringMatching(ISO_TIMESTAMP),
+        asOf: INGEST_RESULT.asOf,
       },
     });
     expect(onlyCall(run, "PublishFacilitySummary")).toMatchObject({
-      Payload: { dataset: "facility_summary", queryExecutionId: "e5f6a7b8-facility-summary" },
+      Payload: { dataset: "facility_summary", queryExecutionId: "e5f6a7b8-facility-summary", asOf: INGEST_RESULT.asOf },
     });
     expect(run.calls.NotifyFailure).toHaveLength(0);
+    expect(run.entered.map(({ name }) => name)).not.toContain("WaitBeforeMerge");
     expect(run.output).toEqual({
       executionArn: EXECUTION_ARN,
       source: { bucket: BUCKET, key: KEY },
       ingest: INGEST_RESULT,
+      merge: { queryExecutionId: "c9d0e1f2-merge-current-state", dataScannedInBytes: 2048 },
       analytics: {
         bucket: PLACEHOLDER_EXAMPLES.DataBucket,
         stateCounts: {
@@ -278,6 +353,10 @@ describe("facility-pipeline.asl.json, run locally", () => {
     expect(first.retried).toEqual(["CountAccreditedByState"]);
     expect(attempt2).toBe(attempt1);
     expect(first.calls.ExtractFacilitySummary[0].ClientRequestToken).not.toBe(attempt1);
+    expect(first.calls.MergeCurrentState[0].ClientRequestToken).not.toBe(attempt1);
+    expect(second.calls.MergeCurrentState[0].ClientRequestToken).not.toBe(
+      first.calls.MergeCurrentState[0].ClientRequestToken,
+    );
     expect(second.calls.CountAccreditedByState[0].ClientRequestToken).not.toBe(attempt1);
     for (const token of [attempt1, second.calls.CountAccreditedByState[0].ClientRequestToken]) {
       // Athena accepts 32 to 128 characters.
@@ -294,6 +373,7 @@ describe("facility-pipeline.asl.json, run locally", () => {
     });
 
     expect(run.calls.IngestFacilities).toHaveLength(1);
+    expect(run.calls.MergeCurrentState).toHaveLength(0);
     expect(run.calls.CountAccreditedByState).toHaveLength(0);
     const notification = onlyCall(run, "NotifyFailure");
     expect(notification.TopicArn).toBe(PLACEHOLDER_EXAMPLES.FailureTopicArn);
@@ -416,13 +496,195 @@ describe("facility-pipeline.asl.json, run locally", () => {
   });
 });
 
+describe("facility-pipeline.asl.json, run locally: the queries and the MERGE", () => {
+  const written = loadStateMachine(FACILITY_PIPELINE);
+  /** Each Athena task of the definition as written, with the sql/ file its QueryString.$ placeholder renders. */
+  const athenaTasks = taskStatesOf(written)
+    .filter(({ resource }) => resource === "arn:aws:states:::athena:startQueryExecution.sync")
+    .map(({ name, state }) => {
+      const placeholder = /^\$\{(\w+)\}$/.exec(String((state.Parameters as JsonObject)["QueryString.$"]))?.[1];
+      return { name, query: QUERY_PLACEHOLDERS[placeholder as keyof typeof QUERY_PLACEHOLDERS] };
+    });
+  const mergeTokens = (run: PipelineRun) => run.calls.MergeCurrentState.map((call) => call.ClientRequestToken);
+  /** The MERGE fails with a commit conflict `conflicts` times, then succeeds. */
+  const conflicting =
+    (conflicts: number): Handler =>
+    (input, attempt) => {
+      if (attempt <= conflicts) throw failedQuery(`merge-${attempt}`, ICEBERG_COMMIT_CONFLICT);
+      return athenaQuery(`merge-${attempt}`)(input, attempt);
+    };
+  /** The wait before each MERGE retry: the cap of BackOffBeforeMerge for retry 1 to 5. */
+  const WAIT_CAPS = [2, 4, 8, 16, 32];
+
+  test("every Athena task has its QueryString from sql/", () => {
+    expect(athenaTasks).toEqual([
+      { name: "MergeCurrentState", query: "merge_current_state" },
+      { name: "CountAccreditedByState", query: "accredited_facilities_by_state" },
+      { name: "ExtractFacilitySummary", query: "facility_summary" },
+    ]);
+  });
+
+  const escapingKey = "raw/2026/St. Mary's (north) {v2}.json";
+  test.each([
+    { case: "the default upload", key: KEY, ingest: INGEST_RESULT },
+    {
+      case: "a key and version that are percent-encoded, another as-of date",
+      key: escapingKey,
+      ingest: { ...ingestResult(escapingKey, "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"), asOf: "2026-11-26" },
+    },
+  ])(
+    "each Athena task's rendered QueryString is its sql/ code with the ingest's as-of date and staged object inlined ($case)",
+    async ({ key, ingest }) => {
+      const run = await runPipeline(
+        { IngestFacilities: () => ({ StatusCode: 200, ExecutedVersion: "$LATEST", Payload: ingest }) },
+        { input: objectCreatedEvent(key) },
+      );
+
+      expect(run.error).toBeUndefined();
+      for (const { name, query } of athenaTasks) {
+        const queryString = onlyCall(run, name).QueryString;
+        expect({ name, queryString }).toEqual({ name, queryString: inlinedQuery(query, ingest) });
+      }
+      expect(run.calls.MergeCurrentState[0].QueryString).toContain(
+        `"$path" = CAST('${ingest.stagedObject}' AS VARCHAR)`,
+      );
+      expect(run.calls.CountAccreditedByState[0].QueryString).toContain(`CAST('${ingest.asOf}' AS DATE)`);
+    },
+  );
+
+  test.each([1, 5])(
+    "a MERGE that conflicts %i time(s) (ICEBERG_COMMIT_ERROR) is started again with a new request token after a capped random wait, then the run succeeds",
+    async (conflicts) => {
+      const run = await runPipeline({ MergeCurrentState: conflicting(conflicts) });
+
+      expect(run.error).toBeUndefined();
+      expect(run.calls.MergeCurrentState).toHaveLength(conflicts + 1);
+      const tokens = mergeTokens(run);
+      expect(new Set(tokens).size).toBe(conflicts + 1);
+      for (const token of tokens) expect(token).toMatch(/^[0-9a-f]{64}$/);
+      // The same query each time; only the token changes.
+      expect(new Set(run.calls.MergeCurrentState.map((call) => call.QueryString))).toEqual(
+        new Set([inlinedQuery("merge_current_state")]),
+      );
+      // The conflict loop is the Catch, not the task's Retry (which is only for throttling).
+      expect(run.retried).toEqual([]);
+      const waits = inputsOf(run, "WaitBeforeMerge").map((input) => input.mergeRetry as JsonObject);
+      expect(waits).toHaveLength(conflicts);
+      waits.forEach((wait, index) => {
+        expect(wait.attempt).toBe(index + 1);
+        expect(Number.isInteger(wait.waitSeconds)).toBe(true);
+        expect(wait.waitSeconds).toBeGreaterThanOrEqual(1);
+        expect(wait.waitSeconds).toBeLessThanOrEqual(WAIT_CAPS[index]);
+        expect((wait.lastError as JsonObject).Cause).toContain("ICEBERG_COMMIT_ERROR");
+      });
+      expect(run.calls.NotifyFailure).toHaveLength(0);
+      expect(run.calls.CountAccreditedByState).toHaveLength(1);
+      expect((run.output as JsonObject).merge).toEqual({
+        queryExecutionId: `merge-${conflicts + 1}`,
+        dataScannedInBytes: 2048,
+      });
+    },
+  );
+
+  test("6 conflicts in a row: the MERGE is given up after exactly 6 attempts, NotifyFailure names MergeCurrentState", async () => {
+    const run = await runPipeline({ MergeCurrentState: conflicting(Infinity) });
+
+    expect(run.calls.MergeCurrentState).toHaveLength(6);
+    expect(new Set(mergeTokens(run)).size).toBe(6);
+    expect(inputsOf(run, "WaitBeforeMerge")).toHaveLength(5);
+    expect(run.calls.CountAccreditedByState).toHaveLength(0);
+    const notification = onlyCall(run, "NotifyFailure");
+    expect(notification.Subject).toBe("Facility pipeline failed in MergeCurrentState");
+    expect(notification.Message).toContain("Failed state: MergeCurrentState");
+    expect(notification.Message).toContain("Error: States.TaskFailed");
+    expect(notification.Message).toContain("ICEBERG_COMMIT_ERROR");
+    expect(run.error?.cause?.name).toBe("States.TaskFailed");
+    expect(run.error?.cause?.message).toContain("ICEBERG_COMMIT_ERROR");
+  });
+
+  test.each([
+    {
+      case: "a FAILED query with another reason",
+      error: "States.TaskFailed",
+      fail: (): never => {
+        throw failedQuery(
+          "merge-1",
+          "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one source row",
+        );
+      },
+      cause: "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
+    },
+    {
+      case: "a service error",
+      error: "Athena.AccessDeniedException",
+      fail: (): never => {
+        throw namedError("Athena.AccessDeniedException", "not authorized to perform: athena:StartQueryExecution");
+      },
+      cause: "not authorized",
+    },
+  ])("any other MERGE failure is not retried: $case", async ({ error, fail, cause }) => {
+    const run = await runPipeline({ MergeCurrentState: fail });
+
+    expect(run.calls.MergeCurrentState).toHaveLength(1);
+    expect(run.retried).toEqual([]);
+    expect(inputsOf(run, "WaitBeforeMerge")).toHaveLength(0);
+    expect(run.calls.CountAccreditedByState).toHaveLength(0);
+    const notification = onlyCall(run, "NotifyFailure");
+    expect(notification.Subject).toBe("Facility pipeline failed in MergeCurrentState");
+    expect(notification.Message).toContain(`Error: ${error}`);
+    expect(notification.Message).toContain(cause);
+    expect(run.error?.cause?.name).toBe(error);
+  });
+
+  test("a MERGE that exceeds its TimeoutSeconds (States.Timeout) is not retried", async () => {
+    const definition = renderStateMachine(loadStateMachine(FACILITY_PIPELINE), LOCAL_VALUES);
+    statesOf(definition).find(({ name }) => name === "MergeCurrentState")!.state.TimeoutSeconds = 1;
+
+    const run = await runPipeline({ MergeCurrentState: () => new Promise<JsonValue>(() => {}) }, { definition });
+
+    expect(run.calls.MergeCurrentState).toHaveLength(1);
+    expect(inputsOf(run, "WaitBeforeMerge")).toHaveLength(0);
+    expect(onlyCall(run, "NotifyFailure").Subject).toBe("Facility pipeline failed in MergeCurrentState");
+    expect(run.error?.cause?.name).toBe("States.Timeout");
+  });
+
+  test("Athena throttling of the MERGE is retried by the task's Retry with the same request token", async () => {
+    const run = await runPipeline({
+      MergeCurrentState: (input, attempt) => {
+        if (attempt === 1) throw namedError("Athena.TooManyRequestsException", "Rate exceeded");
+        return athenaQuery("merge-2")(input, attempt);
+      },
+    });
+
+    expect(run.error).toBeUndefined();
+    expect(run.retried).toEqual(["MergeCurrentState"]);
+    const [first, second] = mergeTokens(run);
+    expect(second).toBe(first);
+    expect(inputsOf(run, "WaitBeforeMerge")).toHaveLength(0);
+  });
+
+  test("a failed ingest (NoValidRecordsError) never reaches the MERGE", async () => {
+    const run = await runPipeline({
+      IngestFacilities: () => {
+        throw functionError("NoValidRecordsError", `${KEY}: none of its 10 records is valid`);
+      },
+    });
+
+    expect(run.calls.IngestFacilities).toHaveLength(1);
+    expect(run.calls.MergeCurrentState).toHaveLength(0);
+    expect(run.entered.map(({ name }) => name)).not.toContain("PrepareMerge");
+    expect(onlyCall(run, "NotifyFailure").Subject).toBe("Facility pipeline failed in IngestFacilities");
+    expect(run.error?.cause?.name).toBe("NoValidRecordsError");
+  });
+});
+
 describe("facility-pipeline.asl.json, as written", () => {
   const definition = loadStateMachine(FACILITY_PIPELINE);
   const tasks = taskStatesOf(definition);
 
   test("uses exactly the placeholders the orchestration module supplies", () => {
     expect(listStateMachines()).toContain(FACILITY_PIPELINE);
-    expect(placeholdersOf(definition)).toEqual([...PLACEHOLDER_NAMES]);
+    expect(placeholdersOf(definition)).toEqual([...PLACEHOLDER_NAMES].sort());
   });
 
   test("is valid ASL, with ARN checks on, once rendered with the example values", () => {
@@ -432,6 +694,7 @@ describe("facility-pipeline.asl.json, as written", () => {
   test("its Task states are the ones the local runner provides, each with its service integration", () => {
     expect(Object.fromEntries(tasks.map(({ name, resource }) => [name, resource]))).toEqual({
       IngestFacilities: "arn:aws:states:::lambda:invoke",
+      MergeCurrentState: "arn:aws:states:::athena:startQueryExecution.sync",
       CountAccreditedByState: "arn:aws:states:::athena:startQueryExecution.sync",
       PublishStateCounts: "arn:aws:states:::lambda:invoke",
       ExtractFacilitySummary: "arn:aws:states:::athena:startQueryExecution.sync",
@@ -482,18 +745,25 @@ describe("facility-pipeline.asl.json, as written", () => {
     const topLevel = definition.States as Record<string, JsonObject>;
     const catchTarget = (state: string) => (topLevel[state].Catch as JsonObject[])[0].Next as string;
     expect(topLevel[catchTarget("IngestFacilities")].Next).toBe("NotifyFailure");
+    // A failed MERGE goes through the conflict check, whose default is the failure notification.
+    expect(topLevel[catchTarget("MergeCurrentState")].Type).toBe("Choice");
+    expect(topLevel[topLevel[catchTarget("MergeCurrentState")].Default as string].Next).toBe("NotifyFailure");
     expect(topLevel[catchTarget("Analyze")].Next).toBe("NotifyFailure");
     expect(catchTarget("NotifyFailure")).toBe("PipelineFailed");
     expect(topLevel.NotifyFailure.Next).toBe("PipelineFailed");
     expect(topLevel.PipelineFailed.Type).toBe("Fail");
   });
 
-  test("the machine and every Task have a timeout, and the machine outlasts the longest path", () => {
+  test("the machine and every Task have a timeout, and the machine outlasts the longest path (6 MERGE attempts)", () => {
     const timeoutOf = (state: string) => tasks.find(({ name }) => name === state)!.state.TimeoutSeconds as number;
     for (const { name, state } of tasks)
       expect({ name, timeout: state.TimeoutSeconds }).toEqual({ name, timeout: expect.any(Number) });
     const longestPath =
       timeoutOf("IngestFacilities") +
+      // A conflicted MERGE fails at its commit: each of the 6 attempts may take its whole timeout,
+      // and the backoff waits at most 2 + 4 + 8 + 16 + 32 s.
+      6 * timeoutOf("MergeCurrentState") +
+      (2 + 4 + 8 + 16 + 32) +
       Math.max(
         timeoutOf("CountAccreditedByState") + timeoutOf("PublishStateCounts"),
         timeoutOf("ExtractFacilitySummary") + timeoutOf("PublishFacilitySummary"),
@@ -513,7 +783,7 @@ describe("facility-pipeline.asl.json, as written", () => {
     const failedStates = statesOf(definition)
       .filter(({ state }) => state.Type === "Pass" && typeof state.Result === "string")
       .map(({ state }) => state.Result as string);
-    expect(failedStates.sort()).toEqual(["Analyze", "IngestFacilities"]);
+    expect(failedStates.sort()).toEqual(["Analyze", "IngestFacilities", "MergeCurrentState"]);
     for (const state of failedStates) expect(subjectTemplate.replace("{}", state).length).toBeLessThanOrEqual(100);
     expect(
       ((definition.States as Record<string, JsonObject>).NotifyFailure.Parameters as JsonObject)["Subject.$"],
@@ -672,7 +942,10 @@ describe("renderAndValidate", () => {
     const ingest = (rendered.States as Record<string, JsonObject>).IngestFacilities.Parameters as JsonObject;
     expect(ingest.FunctionName).toBe("${aws_lambda_function.filter_expiring.arn}");
     expect(placeholdersOf(rendered)).toEqual([]);
-    expect(JSON.stringify(rendered)).toContain(JSON.stringify(readQuery("facility_summary")));
+    const queryStringOf = (state: string) =>
+      (statesOf(rendered).find(({ name }) => name === state)!.state.Parameters as JsonObject)["QueryString.$"];
+    expect(queryStringOf("ExtractFacilitySummary")).toBe(queryStringExpression("facility_summary"));
+    expect(queryStringOf("MergeCurrentState")).toBe(queryStringExpression("merge_current_state"));
   });
 
   test("fails on an invalid definition although the real values are not ARNs", () => {

@@ -25,6 +25,8 @@ export interface TestS3 {
   /** The object's non-empty lines, parsed. */
   jsonLines(key: string): Promise<Record<string, unknown>[]>;
   exists(key: string): Promise<boolean>;
+  /** The object's ETag (without quotes) and LastModified; fails if it does not exist. */
+  head(key: string): Promise<{ etag: string; lastModified: Date }>;
   /** Keys under a prefix (one page: tests keep fewer than 1000 objects). */
   keys(prefix: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -67,6 +69,10 @@ export async function startTestS3(): Promise<TestS3> {
         .split("\n")
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    async head(key) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      return { etag: (head.ETag ?? "").replaceAll('"', ""), lastModified: head.LastModified! };
     },
     async exists(key) {
       try {

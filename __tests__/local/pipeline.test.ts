@@ -12,9 +12,11 @@ import { withPipeline } from "../reliability/helpers";
 
 const AS_OF = "2026-11-26";
 const EXTENDED = join(__dirname, "..", "..", "data", "extended_sample_facility_data.json");
+// Every state's one facility has an accreditation on record; CA's and GA's have all expired by AS_OF.
 const EXPECTED_STATE_COUNTS = ["AZ", "CA", "CO", "GA", "IL", "MA", "OR", "TX", "WA"].map((state) => ({
   state,
   accredited_facility_count: "1",
+  currently_accredited_facility_count: state === "CA" || state === "GA" ? "0" : "1",
 }));
 
 const scratch = mkdtempSync(join(tmpdir(), "pipeline-test-"));
@@ -24,6 +26,11 @@ function scratchFile(name: string, content: string | Buffer): string {
   return file;
 }
 const records = readFileSync(EXTENDED, "utf8").trim().split("\n");
+
+/** The output keys the ingest reported. */
+function outputsOf(run: ExecutionResult): { staging: string; rejected: string; expiring: string } {
+  return run.ingest!.outputs as { staging: string; rejected: string; expiring: string };
+}
 
 async function stateCounts(pipeline: LocalPipeline): Promise<Record<string, string | null>[]> {
   return readResultRows(await pipeline.readObject("analytics/state_counts/latest.csv"));
@@ -52,7 +59,7 @@ describe("the local pipeline on the extended sample", () => {
   });
 
   test("the expiring facilities are exactly those with an accreditation within 6 months of the as-of date", async () => {
-    const lines = (await pipeline.readObject("transformed/expiring_facilities/extended_sample_facility_data.jsonl"))
+    const lines = (await pipeline.readObject(outputsOf(run).expiring))
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
@@ -77,19 +84,26 @@ describe("the local pipeline on the extended sample", () => {
   });
 
   test("every output is at its documented key, and analytics holds CSV per run and latest", () => {
+    // Unversioned bucket: each ingest output is named by the source key and its ETag.
+    expect(run.ingest!.version).toMatch(/^etag:[0-9a-f]{32}$/);
+    const version = `extended_sample_facility_data.json/etag=${(run.ingest!.version as string).slice(5)}.jsonl`;
+    expect(outputsOf(run)).toEqual({
+      staging: `staging/facilities/${version}`,
+      rejected: `rejected/${version}`,
+      expiring: `transformed/expiring_facilities/${version}`,
+    });
     expect(keys).toEqual(
       expect.arrayContaining([
         "raw/extended_sample_facility_data.json",
-        "curated/facilities/extended_sample_facility_data.jsonl",
-        "rejected/extended_sample_facility_data.jsonl",
-        "transformed/expiring_facilities/extended_sample_facility_data.jsonl",
+        ...Object.values(outputsOf(run)),
         "analytics/state_counts/latest.csv",
         "analytics/facility_summary/latest.csv",
         `analytics/state_counts/run_date=${AS_OF}/${run.executionName}.csv`,
         `analytics/facility_summary/run_date=${AS_OF}/${run.executionName}.csv`,
       ]),
     );
-    expect(keys.filter((key) => key.startsWith("athena-results/") && key.endsWith(".csv"))).toHaveLength(2);
+    // The MERGE and the two analyses: one Athena result each.
+    expect(keys.filter((key) => key.startsWith("athena-results/") && key.endsWith(".csv"))).toHaveLength(3);
   });
 
   test("the facility summary CSV has one row per facility and an empty expiry for the one without accreditations", async () => {
@@ -109,6 +123,7 @@ describe("the local pipeline on the extended sample", () => {
     expect(Object.keys(run.stateDurationsMs)).toEqual(
       expect.arrayContaining([
         "IngestFacilities",
+        "MergeCurrentState",
         "CountAccreditedByState",
         "ExtractFacilitySummary",
         "PublishStateCounts",
@@ -170,10 +185,12 @@ describe("the failure path", () => {
       expect(run.status).toBe("FAILED");
       expect(run.retries).toBe(0);
       expect(run.error?.error).toBe("NoValidRecordsError");
+      // A failed ingest applies nothing to the current state.
+      expect(run.stateDurationsMs).not.toHaveProperty("MergeCurrentState");
       expect(run.notifications).toHaveLength(1);
       expect(run.notifications[0].message).toContain("NoValidRecordsError");
       expect(run.notifications[0].message).toContain("IngestFacilities");
-      const rejected = (await pipeline.readObject("rejected/all-bad.jsonl")).trim().split("\n");
+      const rejected = (await pipeline.readObject(outputsOf(run).rejected)).trim().split("\n");
       expect(rejected).toHaveLength(2);
     });
   });
@@ -190,7 +207,10 @@ describe("idempotency", () => {
       const run = await pipeline.processFile(EXTENDED);
       return { run, keys: await pipeline.listKeys(), counts: await stateCounts(pipeline) };
     });
-    expect(twice.run.ingest).toEqual(once.run.ingest);
+    // The second upload is a new event (its own event time); the object's ETag, and so every key, is the same.
+    const { eventTime: _once, ...onceIngest } = once.run.ingest!;
+    const { eventTime: _twice, ...twiceIngest } = twice.run.ingest!;
+    expect(twiceIngest).toEqual(onceIngest);
     expect(twice.counts).toEqual(once.counts);
     // Athena writes a result per query, as in AWS; everything the pipeline publishes is rewritten in place.
     const published = (keys: string[]) => keys.filter((key) => !key.startsWith("athena-results/"));

@@ -1,4 +1,5 @@
-import { FACILITY_COLUMNS, toDuckDbType, toHiveType } from "../../core/facility-schema";
+import { databaseNameFor } from "../../core/data-layout";
+import { FACILITY_COLUMNS, RECORD_COLUMNS, toDuckDbType, toHiveType } from "../../core/facility-schema";
 import { listQueries, readQuery } from "../../core/sql";
 import { onlyResource, referenceTo, resourcesOfType, synthStack } from "../helpers/synth";
 
@@ -6,18 +7,26 @@ describe("catalog module", () => {
   const stack = synthStack();
   const bucket = onlyResource(stack, "aws_s3_bucket").bucket as string;
 
-  test("the Glue database is healthcare_facility_db", () => {
-    expect(onlyResource(stack, "aws_glue_catalog_database").name).toBe("healthcare_facility_db");
+  const tables = Object.values(resourcesOfType(stack, "aws_glue_catalog_table"));
+  const tableNamed = (name: string) => tables.find((table) => table.name === name)!;
+
+  test("the Glue database's name derives from the name prefix, or comes from the config", () => {
+    expect(onlyResource(stack, "aws_glue_catalog_database").name).toBe("hfap_test_facility_pipeline");
+    expect(databaseNameFor("dev-Health--2")).toBe("dev_health_2_facility_pipeline");
+    const named = synthStack({ glueDatabaseName: "prod_facilities" });
+    expect(onlyResource(named, "aws_glue_catalog_database").name).toBe("prod_facilities");
   });
 
-  test("the facilities table reads curated JSON Lines with the OpenX SerDe", () => {
-    const table = onlyResource(stack, "aws_glue_catalog_table");
-    expect(table).toMatchObject({
-      name: "facilities",
+  test("two tables: the staging table and the current-state table", () => {
+    expect(tables.map((table) => table.name).sort()).toEqual(["facilities", "facility_uploads"]);
+  });
+
+  test("the staging table reads the staged JSON Lines with the OpenX SerDe", () => {
+    expect(tableNamed("facility_uploads")).toMatchObject({
       database_name: referenceTo(stack, "aws_glue_catalog_database", "name"),
       table_type: "EXTERNAL_TABLE",
       storage_descriptor: {
-        location: `s3://${referenceTo(stack, "aws_s3_bucket", "bucket")}/curated/facilities/`,
+        location: `s3://${referenceTo(stack, "aws_s3_bucket", "bucket")}/staging/facilities/`,
         input_format: "org.apache.hadoop.mapred.TextInputFormat",
         ser_de_info: { serialization_library: "org.openx.data.jsonserde.JsonSerDe" },
       },
@@ -25,23 +34,39 @@ describe("catalog module", () => {
     expect(bucket).toBe("hfap-test-facility-data");
   });
 
-  test("the table's columns are the schema's, with nested types spelled out", () => {
-    const columns = (onlyResource(stack, "aws_glue_catalog_table").storage_descriptor as { columns: unknown[] })
-      .columns;
-    expect(columns).toEqual(
-      FACILITY_COLUMNS.map((column) => ({ name: column.name, type: toHiveType(column.type), comment: column.comment })),
-    );
-    expect(
-      Object.fromEntries(columns.map((c) => [(c as { name: string }).name, (c as { type: string }).type])),
-    ).toEqual({
-      facility_id: "string",
-      facility_name: "string",
-      location: "struct<address:string,city:string,state:string,zip:string>",
-      employee_count: "int",
-      services: "array<string>",
-      labs: "array<struct<lab_name:string,certifications:array<string>>>",
-      accreditations: "array<struct<accreditation_body:string,accreditation_id:string,valid_until:string>>",
+  test("the current-state table is Iceberg, created by Glue, and Terraform leaves what Athena commits change", () => {
+    expect(tableNamed("facilities")).toMatchObject({
+      database_name: referenceTo(stack, "aws_glue_catalog_database", "name"),
+      open_table_format_input: { iceberg_input: { metadata_operation: "CREATE", version: "2" } },
+      storage_descriptor: { location: `s3://${referenceTo(stack, "aws_s3_bucket", "bucket")}/current/facilities/` },
+      lifecycle: { ignore_changes: ["parameters", "storage_descriptor"] },
     });
+  });
+
+  test("both tables' columns are the record's then its provenance, with nested types spelled out", () => {
+    for (const name of ["facilities", "facility_uploads"]) {
+      const columns = (tableNamed(name).storage_descriptor as { columns: unknown[] }).columns;
+      expect(columns).toEqual(
+        RECORD_COLUMNS.map((column) => ({ name: column.name, type: toHiveType(column.type), comment: column.comment })),
+      );
+      expect(
+        Object.fromEntries(columns.map((c) => [(c as { name: string }).name, (c as { type: string }).type])),
+      ).toEqual({
+        facility_id: "string",
+        facility_name: "string",
+        location: "struct<address:string,city:string,state:string,zip:string>",
+        employee_count: "int",
+        services: "array<string>",
+        labs: "array<struct<lab_name:string,certifications:array<string>>>",
+        accreditations: "array<struct<accreditation_body:string,accreditation_id:string,valid_until:string>>",
+        source_key: "string",
+        source_version: "string",
+        event_time: "string",
+        sequencer: "string",
+        source_line: "int",
+        retired: "boolean",
+      });
+    }
   });
 
   test("the same schema renders as DuckDB types for the local engine", () => {
@@ -81,7 +106,13 @@ describe("catalog module", () => {
       expect(query.query).toBe(readQuery(name));
       expect(query.workgroup).toBe(referenceTo(stack, "aws_athena_workgroup", "id"));
     }
-    expect(listQueries()).toEqual(["accredited_facilities_by_state", "expiring_accreditations", "facility_summary"]);
+    expect(listQueries()).toEqual([
+      "accredited_facilities_by_state",
+      "expiring_accreditations",
+      "facility_history",
+      "facility_summary",
+      "merge_current_state",
+    ]);
   });
 });
 
@@ -94,7 +125,7 @@ describe("sql/", () => {
   test("facility_summary guards the first accreditation against an empty array", () => {
     // accreditations[1] fails the whole Athena query on a facility with no accreditations.
     expect(readQuery("facility_summary")).toMatch(
-      /WHEN cardinality\(accreditations\) > 0 THEN[^\n]*accreditations\[1\]/,
+      /WHEN cardinality\(f\.accreditations\) > 0 THEN[^\n]*f\.accreditations\[1\]/,
     );
   });
 });

@@ -81,17 +81,22 @@ describe("compute module", () => {
     }
   });
 
-  test("filter-expiring may read raw/ and write curated/, rejected/, transformed/ only", () => {
+  test("filter-expiring may read raw/ (any version) and write staging/, rejected/, transformed/ only", () => {
     const policy = policyOfFunction(stack, functionNamed(stack, "hfap-test-filter-expiring"));
     const s3 = policy.Statement.filter((statement) => String(statement.Action).includes("s3:"));
     expect(s3).toEqual([
-      { Sid: "ReadUploads", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/raw/*` },
+      {
+        Sid: "ReadUploads",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:GetObjectVersion"],
+        Resource: `${bucketArn}/raw/*`,
+      },
       {
         Sid: "WriteStageOutputs",
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
         Resource: [
-          `${bucketArn}/curated/facilities/*`,
+          `${bucketArn}/staging/facilities/*`,
           `${bucketArn}/rejected/*`,
           `${bucketArn}/transformed/expiring_facilities/*`,
         ],

@@ -91,11 +91,21 @@ describe("orchestration module", () => {
       Action: P.athenaQuery.actions,
       Resource: referenceTo(stack, "aws_athena_workgroup", "arn"),
     });
-    expect(bySid.ReadFacilityTable.Action).toEqual(P.athenaCatalogRead.actions);
-    expect(bySid.ReadFacilityTable.Resource).toHaveLength(3);
-    expect(bySid.ReadCuratedRecords).toMatchObject({
+    expect(bySid.ReadFacilityTables.Action).toEqual(P.athenaCatalogRead.actions);
+    expect(bySid.ReadFacilityTables.Resource).toHaveLength(4);
+    expect(bySid.CommitCurrentState.Action).toEqual(["glue:UpdateTable"]);
+    expect((bySid.CommitCurrentState.Resource as string[]).filter((arn) => arn.includes(":table/"))).toEqual([
+      expect.stringMatching(
+        /:table\/\$\{aws_glue_catalog_database\.[^}]+\.name\}\/\$\{aws_glue_catalog_table\.[^}]*facilities-table[^}]*\.name\}$/,
+      ),
+    ]);
+    expect(bySid.ReadStagedRecords).toMatchObject({
       Action: ["s3:GetObject"],
-      Resource: `${bucketArn}/curated/facilities/*`,
+      Resource: `${bucketArn}/staging/facilities/*`,
+    });
+    expect(bySid.WriteCurrentStateFiles).toMatchObject({
+      Action: P.icebergDataWrite.actions,
+      Resource: `${bucketArn}/current/facilities/*`,
     });
     expect(bySid.WriteQueryResults.Resource).toEqual([bucketArn, `${bucketArn}/athena-results/*`]);
     expect(bySid.NotifyFailures).toMatchObject({

@@ -10,7 +10,9 @@ import { gunzipSync } from "node:zlib";
 import { validateFacility } from "../../lambdas/filter-expiring/facility-validation";
 import { OVERSIZE_HEAD_BYTES } from "../../lambdas/filter-expiring/record-splitter";
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, readFilterExpiringSettings } from "../../lambdas/filter-expiring/request";
-import { filterOutputKeys } from "../../lambdas/shared/output-keys";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { PROVENANCE_COLUMNS } from "../../core/facility-schema";
+import { filterOutputKeys, type FilterOutputKeys } from "../../lambdas/shared/output-keys";
 import { LocalPipeline, type ExecutionResult } from "../../local/pipeline";
 import { gzipBomb } from "../fixtures/bad-input/gzip-bomb";
 import { AS_OF, withEnv } from "./helpers";
@@ -95,16 +97,31 @@ test("expected.json documents every file of the corpus, and no other", () => {
   }
 });
 
+/** The output keys of the object now under `key` (the local bucket is not versioned: its ETag names the version). */
+async function outputKeysOf(key: string): Promise<FilterOutputKeys> {
+  const head = await pipeline.s3.send(new HeadObjectCommand({ Bucket: pipeline.bucket, Key: key }));
+  return filterOutputKeys(key, { etag: head.ETag ?? "" });
+}
+
+const PROVENANCE_NAMES = new Set(PROVENANCE_COLUMNS.map((column) => column.name));
+/** A staged line without its provenance: the record as validated. */
+const withoutProvenance = (line: string) =>
+  JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(line)).filter(([name]) => !PROVENANCE_NAMES.has(name))));
+
 describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file, expected) => {
   const key = `raw/bad-input/${file}`;
-  const outputs = filterOutputKeys(key);
+  let outputs: FilterOutputKeys;
   const path = inputPath(expected);
   let run: ExecutionResult;
   const read = async (outputKey: string) =>
     (await pipeline.listKeys(outputKey)).includes(outputKey) ? pipeline.readObject(outputKey) : undefined;
 
   beforeAll(async () => {
-    run = await withEnv(expected.env ?? {}, async () => pipeline.runExecution(await pipeline.upload(path, key)));
+    run = await withEnv(expected.env ?? {}, async () => {
+      const uploaded = await pipeline.upload(path, key);
+      outputs = await outputKeysOf(uploaded);
+      return pipeline.runExecution(uploaded);
+    });
   });
 
   test(`${expected.status}${expected.error ? ` with ${expected.error}` : ""}`, () => {
@@ -128,9 +145,9 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
   }
 
   test(`records ${expected.records} = valid ${expected.valid} + rejected ${expected.rejected}`, async () => {
-    const curated = linesOf((await read(outputs.curated))!);
+    const staged = linesOf((await read(outputs.staging))!);
     const rejected = linesOf((await read(outputs.rejected))!);
-    expect(curated).toHaveLength(expected.valid!);
+    expect(staged).toHaveLength(expected.valid!);
     expect(rejected).toHaveLength(expected.rejected!);
     if (run.ingest !== null) {
       expect(run.ingest).toMatchObject({
@@ -145,16 +162,17 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
     }
   });
 
-  test("every curated line is a valid record in canonical form", async () => {
-    // Written even when no record is valid: a re-upload replaces every output of the previous version.
-    const curated = await read(outputs.curated);
-    expect(curated).toBeDefined();
-    const lines = linesOf(curated!);
-    expect(curated).toBe(lines.map((line) => `${line}\n`).join(""));
+  test("every staged line is a valid record in canonical form, with its provenance", async () => {
+    // Written even when no record is valid: every version has all three outputs.
+    const staged = await read(outputs.staging);
+    expect(staged).toBeDefined();
+    const lines = linesOf(staged!);
+    expect(staged).toBe(lines.map((line) => `${line}\n`).join(""));
     expect(lines).toHaveLength(expected.valid!);
     for (const line of lines) {
-      const result = validateFacility(JSON.parse(line), line);
-      expect(result).toMatchObject({ valid: true, canonicalJson: line });
+      expect(JSON.parse(line)).toMatchObject({ source_key: key, retired: false });
+      const record = withoutProvenance(line);
+      expect(validateFacility(JSON.parse(record), record)).toMatchObject({ valid: true, canonicalJson: record });
     }
   });
 
@@ -190,13 +208,13 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
     });
   });
 
-  test("the expiring output holds only curated facilities", async () => {
-    const curatedIds = new Set(linesOf((await read(outputs.curated))!).map((line) => JSON.parse(line).facility_id));
-    // Written even when empty, like the curated output.
+  test("the expiring output holds only staged facilities", async () => {
+    const stagedIds = new Set(linesOf((await read(outputs.staging))!).map((line) => JSON.parse(line).facility_id));
+    // Written even when empty, like the staged output.
     const expiring = await read(outputs.expiring);
     expect(expiring).toBeDefined();
     const expiringIds = linesOf(expiring!).map((line) => JSON.parse(line).facility_id as string);
-    expect(expiringIds.filter((id) => !curatedIds.has(id))).toEqual([]);
+    expect(expiringIds.filter((id) => !stagedIds.has(id))).toEqual([]);
     if (expected.valid === 0) expect(expiring).toBe("");
   });
 });
@@ -228,7 +246,7 @@ describe("a gzip bomb past the cap", () => {
     expect(run.error?.error).toBe("DecompressedSizeExceededError");
     expect(run.error?.cause).toContain(`more than ${cap} bytes once decompressed`);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
-    for (const outputKey of Object.values(filterOutputKeys(key))) {
+    for (const outputKey of Object.values(await outputKeysOf(key))) {
       expect(await pipeline.listKeys(outputKey)).toEqual([]);
     }
   });

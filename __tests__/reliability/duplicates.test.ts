@@ -29,7 +29,8 @@ async function outcome(pipeline: LocalPipeline, runs: readonly ExecutionResult[]
   return {
     objects: await publishedObjects(pipeline),
     stateCounts: await stateCounts(pipeline),
-    ingest: Object.fromEntries(runs.map((run) => [run.source, run.ingest])),
+    // The ingest counts and keys; the event time is the upload's, which differs between pipelines.
+    ingest: Object.fromEntries(runs.map((run) => [run.source, { ...run.ingest, eventTime: "…" }])),
   };
 }
 
@@ -67,8 +68,14 @@ describe("the same Object Created event delivered twice", () => {
 
       expect(redelivered.status).toBe("SUCCEEDED");
       expect(await stateCounts(pipeline)).toEqual(countsOverBoth);
-      expect(countsOverBoth).toContainEqual({ state: "NY", accredited_facility_count: "1" });
-      expect(await athenaResults(pipeline)).toHaveLength(6);
+      expect(countsOverBoth).toContainEqual({
+        state: "NY",
+        accredited_facility_count: "1",
+        currently_accredited_facility_count: "1",
+      });
+      // Three queries per execution (the MERGE and two analyses), the redelivery's included; its
+      // MERGE found nothing newer than the current rows, so the counts are unchanged.
+      expect(await athenaResults(pipeline)).toHaveLength(9);
     });
   });
 
@@ -90,8 +97,8 @@ describe("the same Object Created event delivered twice", () => {
       expect(summaryRun).toBe(once.objects["analytics/facility_summary/latest.csv"]);
       expect(twice.stateCounts).toEqual(once.stateCounts);
       expect(second.ingest).toEqual(first.ingest);
-      // A new execution is a new request: its queries run again (2 + 2).
-      expect(await athenaResults(pipeline)).toHaveLength(4);
+      // A new execution is a new request: its queries run again (3 + 3).
+      expect(await athenaResults(pipeline)).toHaveLength(6);
     });
   });
 });
@@ -121,8 +128,8 @@ describe("two different uploads processed concurrently", () => {
     // Both uploads are in the counts: TX has one facility in each file, NY only in the sample.
     expect(concurrent.stateCounts).toEqual(
       expect.arrayContaining([
-        { state: "NY", accredited_facility_count: "1" },
-        { state: "TX", accredited_facility_count: "2" },
+        { state: "NY", accredited_facility_count: "1", currently_accredited_facility_count: "1" },
+        { state: "TX", accredited_facility_count: "2", currently_accredited_facility_count: "1" },
       ]),
     );
     // Each execution keeps one run record per dataset. Its query read the whole table when it ran,
@@ -166,29 +173,33 @@ describe("the Athena request token (ClientRequestToken)", () => {
 
         expect(run.status).toBe("SUCCEEDED");
         expect(run.retries).toBe(2);
+        // One result for the MERGE and one for each analysis, however often each start was sent.
         const results = await athenaResults(pipeline);
-        expect(results).toHaveLength(2);
+        expect(results).toHaveLength(3);
         const published = (run.output as { analytics: Record<string, { source: string }> }).analytics;
-        expect([published.stateCounts.source, published.facilitySummary.source].sort()).toEqual(
-          results.map((key) => `s3://${pipeline.bucket}/${key}`),
-        );
+        const analyses = [published.stateCounts.source, published.facilitySummary.source];
+        expect(results.map((key) => `s3://${pipeline.bucket}/${key}`)).toEqual(expect.arrayContaining(analyses));
       },
     );
   });
 
-  test("is SHA-256 of the execution, its redrive count and the state: stable on retry, distinct per state, execution and redrive", async () => {
+  test("is SHA-256 of the execution, its redrive count and the state (and the MERGE's attempt): stable on retry, distinct per state, execution, redrive and attempt", async () => {
     const definition = renderStateMachine(loadStateMachine(FACILITY_PIPELINE), PLACEHOLDER_EXAMPLES);
     const expressions = Object.fromEntries(
       taskStatesOf(definition)
         .filter(({ resource }) => resource.startsWith("arn:aws:states:::athena:"))
         .map(({ name, state }) => [name, (state.Parameters as Record<string, string>)["ClientRequestToken.$"]]),
     );
-    expect(Object.keys(expressions).sort()).toEqual(["CountAccreditedByState", "ExtractFacilitySummary"]);
+    expect(Object.keys(expressions).sort()).toEqual([
+      "CountAccreditedByState",
+      "ExtractFacilitySummary",
+      "MergeCurrentState",
+    ]);
 
     // AWS hashes the whole formatted string; aws-local-stepfunctions 3.0.0 gets SHA-256 wrong past
     // 55 bytes, so the string is formatted by the interpreter and hashed here.
     const stateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:hfap-facility-pipeline";
-    const token = async (state: string, executionName: string, redriveCount = 0): Promise<string> => {
+    const token = async (state: string, executionName: string, redriveCount = 0, input = {}): Promise<string> => {
       const format = /^States\.Hash\((States\.Format\(.*\)), 'SHA-256'\)$/.exec(expressions[state])![1];
       const machine = new StateMachine({
         StartAt: "Format",
@@ -196,7 +207,7 @@ describe("the Athena request token (ClientRequestToken)", () => {
       } as never);
       const context = executionContext(stateMachineArn, executionName);
       context.Execution.RedriveCount = redriveCount;
-      const { text } = (await machine.run({} as never, { context: context as never }).result) as { text: string };
+      const { text } = (await machine.run(input as never, { context: context as never }).result) as { text: string };
       return createHash("sha256").update(text).digest("hex");
     };
 
@@ -207,5 +218,10 @@ describe("the Athena request token (ClientRequestToken)", () => {
     expect(await token("ExtractFacilitySummary", execution)).not.toBe(count);
     expect(await token("CountAccreditedByState", "9b2c4d6e-another-execution")).not.toBe(count);
     expect(await token("CountAccreditedByState", execution, 1)).not.toBe(count);
+    // The MERGE's token also names its attempt: a start after a commit conflict is a new query.
+    const merge = (attempt: number) => token("MergeCurrentState", execution, 0, { mergeRetry: { attempt } });
+    expect(await merge(0)).toBe(await merge(0));
+    expect(await merge(1)).not.toBe(await merge(0));
+    expect(await merge(0)).not.toBe(count);
   });
 });

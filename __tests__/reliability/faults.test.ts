@@ -1,27 +1,38 @@
 /**
  * Faults, in local mode: the real workflow (rendered ASL, handler code, DuckDB Athena, s3rver)
  * with errors injected where AWS would raise them. What is transient is retried and the run
- * succeeds; anything else ends in exactly one notification; curated objects are written whole
- * or not at all.
+ * succeeds; a MERGE that loses its commit to another is started again; anything else ends in
+ * exactly one notification; staged objects are written whole or not at all.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { ExecutionResult, FaultInjection, LocalPipeline } from "../../local/pipeline";
+import { filterOutputKeys } from "../../lambdas/shared/output-keys";
+import { COMMIT_CONFLICT, type ExecutionResult, type FaultInjection, type LocalPipeline } from "../../local/pipeline";
 import { extendedSampleRecords } from "../fixtures/facilities";
-import { EXTENDED, filesUnder, objectsUnder, publishedObjects, stateCounts, withPipeline } from "./helpers";
+import {
+  EXTENDED,
+  currentState,
+  filesUnder,
+  objectsUnder,
+  publishedObjects,
+  stateCounts,
+  withPipeline,
+} from "./helpers";
 
 const SOURCE = "s3://local-facility-data/raw/extended_sample_facility_data.json";
 const scratch = mkdtempSync(join(tmpdir(), "reliability-faults-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** What one clean run of the extended sample publishes. */
+/** What one clean run of the extended sample publishes, and the current state it leaves. */
 let clean: Record<string, string>;
+let cleanState: Awaited<ReturnType<typeof currentState>>;
 beforeAll(async () => {
-  clean = await withPipeline({}, async (pipeline) => {
+  [clean, cleanState] = await withPipeline({}, async (pipeline) => {
     expect((await pipeline.processFile(EXTENDED)).status).toBe("SUCCEEDED");
-    return publishedObjects(pipeline);
+    return [await publishedObjects(pipeline), await currentState(pipeline)] as const;
   });
 });
 
@@ -78,6 +89,40 @@ describe("transient errors are retried and the run succeeds", () => {
   });
 });
 
+describe("a MERGE that loses its commit to a concurrent one (ICEBERG_COMMIT_ERROR)", () => {
+  test("twice: started again after a wait each time, then the run succeeds with the same outputs and current state", async () => {
+    await run([{ state: "MergeCurrentState", error: COMMIT_CONFLICT, times: 2 }], async (result, pipeline) => {
+      expect(result.status).toBe("SUCCEEDED");
+      expect(result.notifications).toEqual([]);
+      expect(result.stateDurationsMs).toHaveProperty("WaitBeforeMerge");
+      expect((result.output as { merge: { queryExecutionId: string } }).merge.queryExecutionId).toEqual(
+        expect.any(String),
+      );
+      expect(await publishedObjects(pipeline)).toEqual(clean);
+      expect(await currentState(pipeline)).toEqual(cleanState);
+    });
+  });
+
+  test("for good: after the last bounded attempt, one notification naming MergeCurrentState, and no current row", async () => {
+    await run([{ state: "MergeCurrentState", error: COMMIT_CONFLICT, times: Infinity }], async (result, pipeline) => {
+      expect(result.status).toBe("FAILED");
+      expect(result.notifications).toHaveLength(1);
+      expect(outbox(pipeline)).toHaveLength(1);
+      expect(result.notifications[0].subject).toBe("Facility pipeline failed in MergeCurrentState");
+      expect(result.notifications[0].message).toContain(COMMIT_CONFLICT);
+      expect(await currentState(pipeline)).toEqual([]);
+    });
+  });
+
+  test("any other MERGE failure is not started again", async () => {
+    await run([{ state: "MergeCurrentState", error: "FAILED", times: 1 }], async (result) => {
+      expect(result.status).toBe("FAILED");
+      expect(result.stateDurationsMs).not.toHaveProperty("WaitBeforeMerge");
+      expect(result.notifications[0].subject).toBe("Facility pipeline failed in MergeCurrentState");
+    });
+  });
+});
+
 describe("a failure that is not transient ends in exactly one notification", () => {
   test.each([
     // [injected into, injected error, error the execution ends with, state the notification names]
@@ -112,9 +157,9 @@ describe("a failure that is not transient ends in exactly one notification", () 
   );
 });
 
-describe("curated objects are written whole or not at all", () => {
+describe("staged objects are written whole or not at all", () => {
   const ingestOutputs = async (pipeline: LocalPipeline) => ({
-    ...(await objectsUnder(pipeline, "curated/")),
+    ...(await objectsUnder(pipeline, "staging/")),
     ...(await objectsUnder(pipeline, "rejected/")),
     ...(await objectsUnder(pipeline, "transformed/")),
   });
@@ -140,8 +185,8 @@ describe("curated objects are written whole or not at all", () => {
     );
   });
 
-  describe("an ingest that fails part-way, after a first upload part of curated output was sent", () => {
-    // 24,000 valid records (about 10 MB of curated JSON Lines, two 5 MiB upload parts), gzipped
+  describe("an ingest that fails part-way, after a first upload part of staged output was sent", () => {
+    // 24,000 valid records (about 14 MB of staged JSON Lines, several 5 MiB upload parts), gzipped
     // and cut at 90%: the handler has uploaded a first part when the gzip stream ends early.
     const records = extendedSampleRecords();
     const lines = Array.from({ length: 24_000 }, (_, i) =>
@@ -152,6 +197,9 @@ describe("curated objects are written whole or not at all", () => {
     writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.9)));
     const previous = join(scratch, "previous.jsonl.gz");
     writeFileSync(previous, gzipSync(readFileSync(EXTENDED)));
+    /** Where the ingest of the truncated file, uploaded to `key`, stages its records (s3rver's ETag is the MD5). */
+    const truncatedStaging = (key: string) =>
+      filterOutputKeys(key, { etag: createHash("md5").update(readFileSync(truncated)).digest("hex") }).staging;
 
     /**
      * The multipart uploads s3rver keeps on disk (it does not implement AbortMultipartUpload, so an
@@ -184,18 +232,22 @@ describe("curated objects are written whole or not at all", () => {
         expect(first.status).toBe("SUCCEEDED");
         const before = await ingestOutputs(pipeline);
         const countsBefore = await stateCounts(pipeline);
-        expect(before["curated/facilities/facilities.jsonl"].trim().split("\n")).toHaveLength(10);
+        const stateBefore = await currentState(pipeline);
+        expect(before[(first.ingest!.outputs as { staging: string }).staging].trim().split("\n")).toHaveLength(10);
 
         const second = await pipeline.runExecution(await pipeline.upload(truncated, key));
 
         expect(second.status).toBe("FAILED");
         expect(second.error?.error).toBe("CorruptGzipError");
         expect(second.notifications).toHaveLength(1);
-        // The failure came after a multipart upload of the curated object had started...
-        expectPartsReceived(pipeline, "curated/facilities/facilities.jsonl");
-        // ...and none of it became visible: every output is still the previous version, whole.
+        // The failure came after a multipart upload of the staged object had started...
+        expectPartsReceived(pipeline, truncatedStaging(key));
+        // ...and none of it became visible: every output is still the previous version's, whole,
+        // no MERGE ran, and the current state is the previous upload's.
         expect(await ingestOutputs(pipeline)).toEqual(before);
+        expect(second.stateDurationsMs).not.toHaveProperty("MergeCurrentState");
         expect(await stateCounts(pipeline)).toEqual(countsBefore);
+        expect(await currentState(pipeline)).toEqual(stateBefore);
       });
     });
 
@@ -205,7 +257,7 @@ describe("curated objects are written whole or not at all", () => {
 
         expect(result.status).toBe("FAILED");
         expect(result.error?.error).toBe("CorruptGzipError");
-        expectPartsReceived(pipeline, "curated/facilities/new.jsonl");
+        expectPartsReceived(pipeline, truncatedStaging("raw/new.jsonl.gz"));
         expect(await ingestOutputs(pipeline)).toEqual({});
       });
     });

@@ -15,8 +15,11 @@ export const DATA_DIR = join(__dirname, "..", "..", "data");
 export const EXTENDED = join(DATA_DIR, "extended_sample_facility_data.json");
 export const SAMPLE = join(DATA_DIR, "sample_facility_data.json");
 
-/** The prefixes the pipeline publishes to. athena-results/ is not one: Athena adds a result per query. */
-export const PUBLISHED_PREFIXES = ["curated/", "rejected/", "transformed/", "analytics/"] as const;
+/**
+ * The prefixes the pipeline publishes to. athena-results/ is not one: Athena adds a result per
+ * query. The current table is not in the bucket locally (a DuckDB file): see currentState.
+ */
+export const PUBLISHED_PREFIXES = ["staging/", "rejected/", "transformed/", "analytics/"] as const;
 
 /** Starts a pipeline pinned to AS_OF with 1 ms retry waits, runs `use`, and always stops it. */
 export async function withPipeline<T>(
@@ -31,20 +34,31 @@ export async function withPipeline<T>(
   }
 }
 
-/** Every published object (key -> text), keys sorted. */
+/**
+ * Every published object (key -> text), keys sorted. Two uploads of the same bytes differ only in
+ * the upload's event time and sequencer, which every staged record carries: those are masked.
+ */
 export async function publishedObjects(pipeline: LocalPipeline): Promise<Record<string, string>> {
   const objects: Record<string, string> = {};
-  for (const prefix of PUBLISHED_PREFIXES) {
-    for (const key of await pipeline.listKeys(prefix)) objects[key] = await pipeline.readObject(key);
-  }
+  for (const prefix of PUBLISHED_PREFIXES) Object.assign(objects, await objectsUnder(pipeline, prefix));
   return objects;
 }
 
-/** The objects under a prefix, key -> text. */
+/** The objects under a prefix, key -> text (the upload's event time and sequencer masked). */
 export async function objectsUnder(pipeline: LocalPipeline, prefix: string): Promise<Record<string, string>> {
   const objects: Record<string, string> = {};
-  for (const key of await pipeline.listKeys(prefix)) objects[key] = await pipeline.readObject(key);
+  for (const key of await pipeline.listKeys(prefix)) objects[key] = maskUploadEvent(await pipeline.readObject(key));
   return objects;
+}
+
+/** Replaces each staged record's event_time and sequencer (the upload event's) with a placeholder. */
+export function maskUploadEvent(text: string): string {
+  return text.replace(/"event_time":"[^"]*","sequencer":"[0-9A-F]*"/g, '"event_time":"…","sequencer":"…"');
+}
+
+/** The current table, one row per facility, as the facility summary sees it. */
+export async function currentState(pipeline: LocalPipeline): Promise<ResultRow[]> {
+  return pipeline.querySql("facility_summary", { as_of: AS_OF });
 }
 
 /** The published accredited-facility count per state. */

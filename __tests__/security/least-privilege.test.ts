@@ -39,7 +39,9 @@ const TOPIC_KEY = String(
 const OTHER_KEY = `arn:aws:kms:${REGION}:${TEST_ACCOUNT}:key/00000000-1111-2222-3333-444444444444`;
 const FILTER_LOGS = `/aws/lambda/${PREFIX}-filter-expiring`;
 const RELOCATE_LOGS = `/aws/lambda/${PREFIX}-relocate-results`;
-const DATABASE = "healthcare_facility_db";
+/** databaseNameFor(TEST_CONFIG.namePrefix): the default, derived from the name prefix. */
+const DATABASE = `${PREFIX.replaceAll("-", "_")}_facility_pipeline`;
+const STAGED = "staging/facilities/upload.jsonl/etag=0123abcd.jsonl";
 
 /** Requests of one row: each action on the resource ("*" for actions with no resource-level scope). */
 type Row = readonly [actions: string | readonly string[], resource: string];
@@ -56,9 +58,9 @@ const OWN_LOGS = (group: string): Row => [["logs:CreateLogStream", "logs:PutLogE
 const TABLES: Record<string, RequestTable> = {
   [`${PREFIX}-filter-expiring-lambda`]: {
     allowed: [
-      ["s3:GetObject", object("raw/upload.jsonl")],
+      [["s3:GetObject", "s3:GetObjectVersion"], object("raw/upload.jsonl")],
       ["s3:GetObject", object("raw/2025/upload.json.gz")],
-      [["s3:PutObject", "s3:AbortMultipartUpload"], object("curated/facilities/upload.jsonl")],
+      [["s3:PutObject", "s3:AbortMultipartUpload"], object(STAGED)],
       [["s3:PutObject", "s3:AbortMultipartUpload"], object("rejected/upload.jsonl")],
       [["s3:PutObject", "s3:AbortMultipartUpload"], object("transformed/expiring_facilities/upload.jsonl")],
       OWN_LOGS(FILTER_LOGS),
@@ -70,14 +72,16 @@ const TABLES: Record<string, RequestTable> = {
       ["s3:GetObject", object("athena-results/0b9c6b7e.csv")],
       ["s3:PutObject", object("analytics/state_counts/upload.csv")],
       ["s3:PutObject", object("athena-results/0b9c6b7e.csv")],
-      ["s3:PutObject", object("curated/other-table/upload.jsonl")],
+      ["s3:PutObject", object("staging/other-table/upload.jsonl")],
+      [["s3:PutObject", "s3:GetObject"], object("current/facilities/data/00000-0-a.parquet")],
       [["s3:DeleteObject", "s3:DeleteObjectVersion"], object("raw/upload.jsonl")],
-      ["s3:DeleteObject", object("curated/facilities/upload.jsonl")],
+      ["s3:DeleteObject", object(STAGED)],
       ["s3:DeleteObject", object("rejected/upload.jsonl")],
       ["s3:DeleteObject", object("transformed/expiring_facilities/upload.jsonl")],
       ["s3:DeleteObject", object("analytics/state_counts/upload.csv")],
       [["s3:GetObject", "s3:PutObject"], `${OTHER_BUCKET}/raw/upload.jsonl`],
-      ["s3:PutObject", `${OTHER_BUCKET}/curated/facilities/upload.jsonl`],
+      ["s3:PutObject", `${OTHER_BUCKET}/${STAGED}`],
+      [["glue:GetTable", "glue:UpdateTable"], glueArn(`table/${DATABASE}/facilities`)],
       [["s3:ListBucket", "s3:PutBucketPolicy", "s3:DeleteBucket"], BUCKET],
       ["logs:PutLogEvents", logStream(RELOCATE_LOGS)],
       ["sns:Publish", TOPIC],
@@ -94,9 +98,10 @@ const TABLES: Record<string, RequestTable> = {
       TRACES,
     ],
     denied: [
-      ["s3:PutObject", object("curated/facilities/upload.jsonl")],
+      ["s3:PutObject", object(STAGED)],
       [["s3:GetObject", "s3:PutObject"], object("raw/upload.jsonl")],
-      ["s3:GetObject", object("curated/facilities/upload.jsonl")],
+      ["s3:GetObject", object(STAGED)],
+      [["s3:GetObject", "s3:PutObject"], object("current/facilities/data/00000-0-a.parquet")],
       ["s3:GetObject", object("analytics/state_counts/upload.csv")],
       ["s3:PutObject", object("athena-results/0b9c6b7e.csv")],
       ["s3:PutObject", object("rejected/upload.jsonl")],
@@ -115,8 +120,18 @@ const TABLES: Record<string, RequestTable> = {
       [["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"], WORKGROUP],
       ["glue:GetDatabase", glueArn("catalog")],
       ["glue:GetDatabase", glueArn(`database/${DATABASE}`)],
+      [["glue:GetTable", "glue:GetPartitions"], glueArn(`table/${DATABASE}/facility_uploads`)],
       [["glue:GetTable", "glue:GetPartitions"], glueArn(`table/${DATABASE}/facilities`)],
-      ["s3:GetObject", object("curated/facilities/upload.jsonl")],
+      // An Iceberg commit (the MERGE) points the current table at its new metadata file.
+      ["glue:UpdateTable", glueArn(`table/${DATABASE}/facilities`)],
+      [["glue:UpdateTable"], glueArn(`database/${DATABASE}`)],
+      ["glue:UpdateTable", glueArn("catalog")],
+      ["s3:GetObject", object(STAGED)],
+      [
+        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        object("current/facilities/data/00000-0-a.parquet"),
+      ],
+      [["s3:PutObject", "s3:DeleteObject"], object("current/facilities/metadata/00001-b.metadata.json")],
       [["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], BUCKET],
       [
         ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
@@ -146,10 +161,16 @@ const TABLES: Record<string, RequestTable> = {
       ["sns:Publish", topicArn(`${PREFIX}-another-topic`)],
       ["kms:Decrypt", OTHER_KEY],
       ["glue:GetTable", glueArn(`table/${DATABASE}/another_table`)],
-      [["glue:DeleteTable", "glue:UpdateTable"], glueArn(`table/${DATABASE}/facilities`)],
+      ["glue:GetTable", glueArn(`table/another_teams_db/facilities`)],
+      [["glue:DeleteTable", "glue:CreateTable"], glueArn(`table/${DATABASE}/facilities`)],
+      // Only the current table is written: the staging table's definition and files stay as they are.
+      ["glue:UpdateTable", glueArn(`table/${DATABASE}/facility_uploads`)],
+      ["glue:UpdateTable", glueArn(`table/another_teams_db/facilities`)],
+      [["s3:PutObject", "s3:DeleteObject"], object(STAGED)],
+      ["s3:DeleteObject", object("raw/upload.jsonl")],
+      ["s3:PutObject", `${OTHER_BUCKET}/current/facilities/data/00000-0-a.parquet`],
       ["s3:GetObject", object("raw/upload.jsonl")],
       ["s3:GetObject", object("rejected/upload.jsonl")],
-      ["s3:PutObject", object("curated/facilities/upload.jsonl")],
       ["s3:PutObject", object("analytics/state_counts/upload.csv")],
       ["s3:DeleteObject", object("athena-results/0b9c6b7e.csv")],
       ["s3:GetObject", `${OTHER_BUCKET}/athena-results/0b9c6b7e.csv`],

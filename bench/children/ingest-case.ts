@@ -16,6 +16,7 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { Writable } from "node:stream";
 import { expiryWindow, type ExpiryWindow } from "../../lambdas/filter-expiring/expiry-window";
 import { filterFacilities, type FacilityOutputs } from "../../lambdas/filter-expiring/filter-facilities";
+import { benchProvenance } from "../lib/provenance";
 
 export type IngestCaseName = "filter-facilities" | "parse-lines" | "naive" | "idle";
 
@@ -51,12 +52,13 @@ class CountingSink extends Writable {
 }
 
 async function runFilterFacilities(request: IngestCaseRequest, window: ExpiryWindow) {
-  const sinks = { curated: new CountingSink(), rejected: new CountingSink(), expiring: new CountingSink() };
+  const sinks = { staged: new CountingSink(), rejected: new CountingSink(), expiring: new CountingSink() };
   const summary = await filterFacilities({
     source: request.file,
     window,
     maxLineBytes: 1024 * 1024,
     maxDecompressedBytes: Number.MAX_SAFE_INTEGER,
+    provenance: benchProvenance(request.file),
     openSource: () => createReadStream(request.file),
     openOutputs: (): FacilityOutputs => ({
       ...sinks,
@@ -72,7 +74,7 @@ async function runFilterFacilities(request: IngestCaseRequest, window: ExpiryWin
     records: summary.records,
     kept: summary.valid,
     expiring: summary.expiring,
-    curatedBytes: sinks.curated.bytes,
+    curatedBytes: sinks.staged.bytes,
   };
 }
 

@@ -165,6 +165,8 @@ function compile(type: ColumnType, pattern: string, used: Set<string>): Checker 
     }
     case "struct":
       return compileStruct(type.fields, pattern, used);
+    case "boolean":
+      throw new Error(`${pattern}: records have no boolean field; only provenance columns do`);
   }
 }
 
@@ -277,6 +279,8 @@ function compileFastPath(): ((value: unknown) => number) | undefined {
         }
         return code;
       }
+      case "boolean":
+        return "return -1;";
     }
   };
 
@@ -348,6 +352,7 @@ function canonicalize(value: unknown, type: ColumnType): unknown {
   switch (type.kind) {
     case "string":
     case "int":
+    case "boolean":
       return value;
     case "array":
       return (value as unknown[]).map((element) => canonicalize(element, type.element));

@@ -28,6 +28,7 @@
  * supersede a valid earlier record with the same id (which would lose the facility altogether).
  */
 import { isUtf8 } from "node:buffer";
+import { FACILITY_COLUMNS } from "../../core/facility-schema";
 import { asError } from "../shared/errors";
 import { FacilityIdLog, type LatestLineIndex } from "./facility-id-index";
 import { RECORD_FIELD, validateFacility, type ValidationProblem } from "./facility-validation";
@@ -39,8 +40,8 @@ import type { Writable } from "node:stream";
 
 /** Where one run writes. Nothing written is visible until commit(); discard() leaves nothing. */
 export interface FacilityOutputs {
-  /** Valid records, canonical JSON Lines. */
-  readonly curated: Writable;
+  /** Valid records with their provenance, canonical JSON Lines (RECORD_COLUMNS). */
+  readonly staged: Writable;
   /** One JSON line per rejected record: line, facility_id (or null), reasons, text. */
   readonly rejected: Writable;
   /** One JSON line per facility with an accreditation in the window. */
@@ -61,10 +62,28 @@ export interface FilterFacilitiesOptions {
   readonly maxLineBytes: number;
   /** The most bytes the source may hold once decompressed. */
   readonly maxDecompressedBytes: number;
+  /** Where the records come from, appended to each staged record (PROVENANCE_COLUMNS). */
+  readonly provenance: Provenance;
+  /**
+   * "retirements": each record is `{"facility_id": "..."}` (other fields ignored) and is staged as a
+   * retirement (retired = true, no facility data), for a source under raw/retirements/.
+   * @default "facilities"
+   */
+  readonly records?: "facilities" | "retirements";
   /** Opens the source from its first byte (a Node Readable will do). Called again only for a second pass. */
   readonly openSource: () => SourceBytes | Promise<SourceBytes>;
   /** Opens a fresh set of outputs; called once per pass that writes. */
   readonly openOutputs: () => FacilityOutputs | Promise<FacilityOutputs>;
+}
+
+/** The provenance of one source object version; source_line and retired (false) are added per record. */
+export interface Provenance {
+  readonly source_key: string;
+  readonly source_version: string;
+  /** ISO 8601 UTC with milliseconds. */
+  readonly event_time: string;
+  /** 32 hex digits. */
+  readonly sequencer: string;
 }
 
 export interface RejectionSummary {
@@ -76,7 +95,7 @@ export interface RejectionSummary {
 export interface FilterFacilitiesSummary {
   /** Records read: non-blank lines, or array elements. Always valid + rejected. */
   readonly records: number;
-  /** Records written to the curated output. */
+  /** Records written to the staged output. */
   readonly valid: number;
   /** Records written to the rejected output, superseded ones included. */
   readonly rejected: number;
@@ -86,7 +105,7 @@ export interface FilterFacilitiesSummary {
   readonly expiring: number;
   /** Valid facilities whose accreditations (one or more) all expired before the as-of date. */
   readonly expired: number;
-  /** Fields dropped from curated records because the schema does not know them (occurrences). */
+  /** Fields dropped from staged records because the schema does not know them (occurrences). */
   readonly unknownFields: number;
   /** The most frequent unknown field paths ("labs[].extra") and their counts, at most 20. */
   readonly unknownFieldCounts: Readonly<Record<string, number>>;
@@ -106,7 +125,7 @@ const MAX_TRACKED_UNKNOWN_FIELDS = 200;
 const REPORTED_UNKNOWN_FIELDS = 20;
 
 /**
- * Reads one source, validates every record, and writes the curated, rejected and expiring
+ * Reads one source, validates every record, and writes the staged, rejected and expiring
  * outputs (committed together at the end; discarded on any error). Returns the counts.
  */
 export async function filterFacilities(options: FilterFacilitiesOptions): Promise<FilterFacilitiesSummary> {
@@ -133,7 +152,11 @@ class Pass implements RecordHandler {
   private readonly unknownFieldCounts = new Map<string, number>();
   private firstRejection: RejectionSummary | undefined;
   private format: SourceFormat | "empty" = "empty";
-  private readonly curated: LineWriter;
+  private readonly staged: LineWriter;
+  /** The provenance fields after a record's own, up to its line number, and what follows the number. */
+  private readonly provenanceHead: Buffer;
+  private readonly provenanceTail = Buffer.from(',"retired":false}');
+  private readonly retirementTail = Buffer.from(',"retired":true}');
   private readonly rejectedLines: LineWriter;
   private readonly expiringLines: LineWriter;
   private outputsOpen = true;
@@ -147,7 +170,11 @@ class Pass implements RecordHandler {
     private readonly outputs: FacilityOutputs,
     private readonly ids: FacilityIdLog | LatestLineIndex,
   ) {
-    this.curated = new LineWriter(outputs.curated);
+    this.staged = new LineWriter(outputs.staged);
+    const { source_key, source_version, event_time, sequencer } = options.provenance;
+    this.provenanceHead = Buffer.from(
+      `,${JSON.stringify({ source_key, source_version, event_time, sequencer }).slice(1, -1)},"source_line":`,
+    );
     this.rejectedLines = new LineWriter(outputs.rejected);
     this.expiringLines = new LineWriter(outputs.expiring);
   }
@@ -180,7 +207,7 @@ class Pass implements RecordHandler {
       }
       splitter.end();
       this.format = splitter.format ?? "empty";
-      this.curated.flush();
+      this.staged.flush();
       this.rejectedLines.flush();
       this.expiringLines.flush();
       this.outputsOpen = false;
@@ -239,6 +266,7 @@ class Pass implements RecordHandler {
         text,
       );
     }
+    if (this.options.records === "retirements") return this.retirement(line, parsed, text);
     const result = validateFacility(parsed, text);
     if (!result.valid) return this.reject(line, facilityIdOf(parsed), result.problems, text);
 
@@ -259,9 +287,10 @@ class Pass implements RecordHandler {
     }
 
     this.valid++;
-    // Most records are already canonical: copying their bytes saves encoding the text again.
-    if (result.canonicalJson === text) this.curated.writeBytes(bytes);
-    else this.curated.write(result.canonicalJson);
+    // The canonical record followed by its provenance. Most records are already canonical:
+    // copying their bytes saves encoding the text again.
+    const canonical = result.canonicalJson === text ? bytes : result.canonicalJson;
+    this.staged.writeExtended(canonical, this.provenanceHead, line, this.provenanceTail);
     if (result.unknownFields.length > 0) this.countUnknownFields(result.unknownFields);
     const status = expiryStatus(facility, this.options.window);
     if (status.kind === "expiring") {
@@ -270,6 +299,21 @@ class Pass implements RecordHandler {
     } else if (status.kind === "expired") {
       this.expired++;
     }
+  }
+
+  /**
+   * A line of a retirements file: staged with the facility's id only, retired = true. Repeats
+   * need no second pass: the MERGE keeps one retirement per facility.
+   */
+  private retirement(line: number, parsed: unknown, text: string): void {
+    const id = facilityIdOf(parsed);
+    if (id === null || id.trim() === "") {
+      const message = `expected {"facility_id": "..."} with a non-empty facility_id, received ${text.slice(0, 200)}`;
+      return this.reject(line, null, [{ field: "facility_id", message }], text);
+    }
+    this.valid++;
+    const record = JSON.stringify({ facility_id: id, ...EMPTY_FACILITY });
+    this.staged.writeExtended(record, this.provenanceHead, line, this.retirementTail);
   }
 
   oversize(line: number, byteLength: number, head: Buffer): void {
@@ -296,11 +340,16 @@ class Pass implements RecordHandler {
   }
 
   private async drained(): Promise<void> {
-    await this.curated.drained();
+    await this.staged.drained();
     await this.rejectedLines.drained();
     await this.expiringLines.drained();
   }
 }
+
+/** The facility columns other than facility_id, as a retirement stages them: no data. */
+const EMPTY_FACILITY: Readonly<Record<string, null>> = Object.fromEntries(
+  FACILITY_COLUMNS.filter((column) => column.name !== "facility_id").map((column) => [column.name, null]),
+);
 
 function facilityIdOf(parsed: unknown): string | null {
   if (typeof parsed !== "object" || parsed === null) return null;

@@ -1,28 +1,34 @@
 /**
- * Lambda filter-expiring: ingests one uploaded object (raw/...) and writes its curated, rejected
+ * Lambda filter-expiring: ingests one uploaded object (raw/...) and writes its staged, rejected
  * and expiring outputs. See filter-facilities.ts for how, request.ts for the event and settings.
  *
- * Event:   { bucket, key, asOf?, windowMonths? }
- * Returns: { source, asOf, windowMonths, records, valid, rejected, expiring, expired,
- *            unknownFields, outputs: { curated, rejected, expiring } }   (valid + rejected = records)
+ * Event:   { bucket, key, object?, eventTime?, asOf?, windowMonths? }   (object: the S3 event's detail.object)
+ * Returns: { source, version, eventTime, asOf, windowMonths, records, valid, rejected, expiring,
+ *            expired, unknownFields, stagedObject, outputs: { staging, rejected, expiring } }
+ *          (valid + rejected = records; stagedObject is the staging object's s3:// URI, what the MERGE reads)
  * Throws:  EnvironmentError, InvalidEventError, BucketNotAllowedError, PrefixNotAllowedError,
  *          SourceNotFoundError, SourceChangedError, DecompressedSizeExceededError, CorruptGzipError,
  *          MalformedJsonArrayError (nothing written), NoValidRecordsError (outputs written first).
  */
 import type { Context } from "aws-lambda";
+import { DATA_PREFIXES } from "../../core/data-layout";
 import { DecompressedSizeExceededError, NoValidRecordsError } from "../shared/errors";
 import { createLogger } from "../shared/logger";
-import { filterOutputKeys, type FilterOutputKeys } from "../shared/output-keys";
-import { openObject, startObjectUpload, type ObjectUpload } from "../shared/s3";
+import { filterOutputKeys, sourceVersionName, type FilterOutputKeys } from "../shared/output-keys";
+import { openObject, startObjectUpload, type ObjectUpload, type OpenedObject } from "../shared/s3";
 import { expiryWindow } from "./expiry-window";
 import { filterFacilities, type FacilityOutputs } from "./filter-facilities";
-import { parseFilterExpiringEvent, readFilterExpiringSettings } from "./request";
+import { parseFilterExpiringEvent, readFilterExpiringSettings, type FilterExpiringRequest } from "./request";
 
 const logger = createLogger("filter-expiring");
 
 export interface FilterExpiringResult {
   /** The source object's key. */
   readonly source: string;
+  /** The version read: its version id, or etag:<ETag> when the bucket is not versioned (source_version). */
+  readonly version: string;
+  /** When the version was created (the event's time), ISO 8601 UTC with milliseconds (event_time). */
+  readonly eventTime: string;
   /** The as-of date used, YYYY-MM-DD. */
   readonly asOf: string;
   readonly windowMonths: number;
@@ -32,6 +38,8 @@ export interface FilterExpiringResult {
   readonly expiring: number;
   readonly expired: number;
   readonly unknownFields: number;
+  /** s3://<bucket>/<outputs.staging>: the staged records, as the staging table's "$path" names them. */
+  readonly stagedObject: string;
   /** The keys written, in the same bucket. */
   readonly outputs: FilterOutputKeys;
 }
@@ -42,30 +50,40 @@ export async function handler(event: unknown, context?: Context): Promise<Filter
   if (context !== undefined) logger.addContext(context);
   const settings = readFilterExpiringSettings();
   const request = parseFilterExpiringEvent(event, settings);
-  const outputs = filterOutputKeys(request.key);
   logger.appendKeys({ source: request.key });
+  let first: OpenedObject | undefined;
   try {
-    let eTag: string | undefined;
+    // The first read tells which version this is (when the event does not) and when it was made.
+    first = await openChecked(request, settings.maxDecompressedBytes);
+    const versionId = request.versionId ?? first.versionId;
+    const eTag = request.etag ?? first.eTag?.replaceAll('"', "") ?? "";
+    const version = versionId === undefined ? { etag: eTag } : { versionId };
+    const outputs = filterOutputKeys(request.key, version);
+    const eventTime = request.eventTime ?? (first.lastModified ?? new Date()).toISOString();
     const summary = await filterFacilities({
       source: request.key,
       window: expiryWindow(request.asOf, request.windowMonths),
       maxLineBytes: settings.maxLineBytes,
       maxDecompressedBytes: settings.maxDecompressedBytes,
+      records: request.key.startsWith(DATA_PREFIXES.retirements) ? "retirements" : "facilities",
+      provenance: {
+        source_key: request.key,
+        source_version: sourceVersionName(version),
+        event_time: eventTime,
+        sequencer: request.sequencer,
+      },
       openSource: async () => {
-        const object = await openObject(request.bucket, request.key, eTag);
-        eTag ??= object.eTag;
-        if (object.contentLength !== undefined && object.contentLength > settings.maxDecompressedBytes) {
-          object.body.destroy();
-          throw new DecompressedSizeExceededError(
-            `${request.key} is ${object.contentLength} bytes, more than MAX_DECOMPRESSED_BYTES (${settings.maxDecompressedBytes}); nothing was written`,
-          );
-        }
-        return object.body;
+        const opened =
+          first ?? (await openChecked({ ...request, versionId, etag: eTag }, settings.maxDecompressedBytes));
+        first = undefined;
+        return opened.body;
       },
       openOutputs: () => s3Outputs(request.bucket, outputs),
     });
     const result: FilterExpiringResult = {
       source: request.key,
+      version: sourceVersionName(version),
+      eventTime,
       asOf: request.asOf,
       windowMonths: request.windowMonths,
       records: summary.records,
@@ -74,6 +92,7 @@ export async function handler(event: unknown, context?: Context): Promise<Filter
       expiring: summary.expiring,
       expired: summary.expired,
       unknownFields: summary.unknownFields,
+      stagedObject: `s3://${request.bucket}/${outputs.staging}`,
       outputs,
     };
     logger.info("source filtered", {
@@ -96,22 +115,42 @@ export async function handler(event: unknown, context?: Context): Promise<Filter
     logger.error("filter-expiring failed", error as Error);
     throw error;
   } finally {
+    first?.body.destroy();
     logger.resetKeys();
   }
 }
 
 /**
+ * Opens the requested version of the source: by version id when known, else pinned to the
+ * event's ETag (a different object under the key fails as SourceChangedError). A source larger
+ * than MAX_DECOMPRESSED_BYTES fails before any byte is read.
+ */
+async function openChecked(
+  request: Pick<FilterExpiringRequest, "bucket" | "key" | "versionId" | "etag">,
+  maxDecompressedBytes: number,
+): Promise<OpenedObject> {
+  const object = await openObject(request.bucket, request.key, request.etag, request.versionId);
+  if (object.contentLength !== undefined && object.contentLength > maxDecompressedBytes) {
+    object.body.destroy();
+    throw new DecompressedSizeExceededError(
+      `${request.key} is ${object.contentLength} bytes, more than MAX_DECOMPRESSED_BYTES (${maxDecompressedBytes}); nothing was written`,
+    );
+  }
+  return object;
+}
+
+/**
  * The three outputs as streamed uploads. An empty output is still written (an empty object), so
- * a re-upload under the same key replaces every output of the previous version.
+ * every version has all three; a redelivered event of the same version rewrites the same bytes.
  */
 function s3Outputs(bucket: string, keys: FilterOutputKeys): FacilityOutputs {
   const onDiscardError = (error: unknown) => logger.warn("discarding an output failed", { error: error as Error });
-  const curated = startObjectUpload(bucket, keys.curated, JSON_LINES, onDiscardError);
+  const staged = startObjectUpload(bucket, keys.staging, JSON_LINES, onDiscardError);
   const rejected = startObjectUpload(bucket, keys.rejected, JSON_LINES, onDiscardError);
   const expiring = startObjectUpload(bucket, keys.expiring, JSON_LINES, onDiscardError);
-  const all: ObjectUpload[] = [curated, rejected, expiring];
+  const all: ObjectUpload[] = [staged, rejected, expiring];
   return {
-    curated: curated.stream,
+    staged: staged.stream,
     rejected: rejected.stream,
     expiring: expiring.stream,
     async commit() {

@@ -38,6 +38,28 @@ export class LineWriter {
     this.batch[this.used++] = NEWLINE;
   }
 
+  /**
+   * Appends one line made of a JSON object (`record`, text or UTF-8 bytes, ending with its "}")
+   * without that last "}", then `head`, the decimal `number` and `tail`: how a staged record gets
+   * its provenance without the object being encoded again.
+   */
+  writeExtended(record: Buffer | string, head: Buffer, number: number, tail: Buffer): void {
+    const recordBytes = typeof record === "string" ? record.length * 3 : record.length;
+    const most = recordBytes + head.length + 16 + tail.length + 1;
+    if (this.used + most > this.batch.length) this.flush();
+    if (most > this.batch.length) {
+      const text = typeof record === "string" ? record : record.toString("utf8");
+      this.sink.write(`${text.slice(0, -1)}${head.toString("utf8")}${number}${tail.toString("utf8")}\n`);
+      return;
+    }
+    if (typeof record === "string") this.used += this.batch.write(record, this.used) - 1;
+    else this.used += record.copy(this.batch, this.used, 0, record.length - 1);
+    this.used += head.copy(this.batch, this.used);
+    this.used += this.batch.write(String(number), this.used, "latin1");
+    this.used += tail.copy(this.batch, this.used);
+    this.batch[this.used++] = NEWLINE;
+  }
+
   /** Hands the current batch to the sink (which keeps it: a new one is started). */
   flush(): void {
     if (this.used === 0) return;

@@ -21,6 +21,13 @@ export interface FilterExpiringEvent {
   readonly asOf?: string;
   /** Whole months, within EXPIRY_WINDOW_MONTHS's range. @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts) */
   readonly windowMonths?: number;
+  /**
+   * The event's `detail.object`: which version to read (`version-id`, else `etag`) and its
+   * `sequencer`. @default - the version read, no sequencer (all zeros)
+   */
+  readonly object?: { readonly etag?: string; readonly "version-id"?: string; readonly sequencer?: string };
+  /** The event's `time`, ISO 8601: when the version was created. @default - the object's LastModified */
+  readonly eventTime?: string;
 }
 
 /** The function's settings, read from its environment on every invocation. */
@@ -65,7 +72,18 @@ export interface FilterExpiringRequest {
   /** YYYY-MM-DD (UTC). */
   readonly asOf: string;
   readonly windowMonths: number;
+  /** The version to read: S3 reads exactly it, so a late event stages its own version. */
+  readonly versionId?: string;
+  /** The ETag the event announced (unversioned buckets): a different object fails as SourceChangedError. */
+  readonly etag?: string;
+  /** 32 hex digits, upper case, zero-padded on the left (SEQUENCER_DIGITS). */
+  readonly sequencer: string;
+  /** ISO 8601 UTC with milliseconds, or undefined to use the object's LastModified. */
+  readonly eventTime?: string;
 }
+
+/** The width of a stored sequencer: S3 sequencers are hex strings of up to this many digits. */
+export const SEQUENCER_DIGITS = 32;
 
 /**
  * Checks an event: every shape problem at once (InvalidEventError), then the bucket
@@ -81,7 +99,7 @@ export function parseFilterExpiringEvent(
       `Invalid filter-expiring event: expected an object with bucket and key, received ${quoted(event)}`,
     );
   }
-  const { bucket, key, asOf, windowMonths } = event as Record<string, unknown>;
+  const { bucket, key, asOf, windowMonths, object, eventTime } = event as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof bucket !== "string" || bucket === "")
     problems.push(`bucket: expected a bucket name (received ${quoted(bucket)})`);
@@ -99,12 +117,32 @@ export function parseFilterExpiringEvent(
   let months: number = EXPIRY_WINDOW_MONTHS.default;
   if (windowMonths !== undefined && windowMonths !== null) {
     if (isWithin(EXPIRY_WINDOW_MONTHS, windowMonths)) months = windowMonths;
-    else problems.push(`windowMonths: expected ${describeRange(EXPIRY_WINDOW_MONTHS)} (received ${quoted(windowMonths)})`);
+    else
+      problems.push(`windowMonths: expected ${describeRange(EXPIRY_WINDOW_MONTHS)} (received ${quoted(windowMonths)})`);
+  }
+  const version = objectVersionOf(object, problems);
+  let time: string | undefined;
+  if (eventTime !== undefined && eventTime !== null) {
+    time =
+      typeof eventTime === "string" && utcDateOf(eventTime) !== undefined
+        ? new Date(eventTime).toISOString()
+        : undefined;
+    if (time === undefined)
+      problems.push(
+        `eventTime: expected an ISO 8601 timestamp such as 2026-11-26T14:24:24Z (received ${quoted(eventTime)})`,
+      );
   }
   if (problems.length > 0)
     throw new InvalidEventError(`Invalid filter-expiring event:\n  - ${problems.join("\n  - ")}`);
 
-  const request = { bucket: bucket as string, key: key as string, asOf: asOfDate as string, windowMonths: months };
+  const request = {
+    bucket: bucket as string,
+    key: key as string,
+    asOf: asOfDate as string,
+    windowMonths: months,
+    ...version,
+    eventTime: time,
+  };
   if (request.bucket !== settings.dataBucket) {
     throw new BucketNotAllowedError(
       `filter-expiring only reads the data bucket ${JSON.stringify(settings.dataBucket)} (DATA_BUCKET); the event names ${JSON.stringify(request.bucket)}`,
@@ -112,4 +150,32 @@ export function parseFilterExpiringEvent(
   }
   assertKeyUnder(request.key, DATA_PREFIXES.raw, "source key");
   return request;
+}
+
+/** The version, ETag and sequencer of `detail.object`, each checked; problems are added to `problems`. */
+function objectVersionOf(
+  object: unknown,
+  problems: string[],
+): { versionId?: string; etag?: string; sequencer: string } {
+  const zero = "0".repeat(SEQUENCER_DIGITS);
+  if (object === undefined || object === null) return { sequencer: zero };
+  if (typeof object !== "object" || Array.isArray(object)) {
+    problems.push(`object: expected the event's detail.object (received ${quoted(object)})`);
+    return { sequencer: zero };
+  }
+  const { etag, "version-id": versionId, sequencer } = object as Record<string, unknown>;
+  const result: { versionId?: string; etag?: string; sequencer: string } = { sequencer: zero };
+  if (typeof versionId === "string" && versionId !== "" && versionId !== "null") result.versionId = versionId;
+  else if (versionId !== undefined && versionId !== null && versionId !== "null")
+    problems.push(`object.version-id: expected a version id (received ${quoted(versionId)})`);
+  if (typeof etag === "string" && etag !== "") result.etag = etag.replaceAll('"', "");
+  else if (etag !== undefined && etag !== null)
+    problems.push(`object.etag: expected an ETag (received ${quoted(etag)})`);
+  if (sequencer !== undefined && sequencer !== null) {
+    if (typeof sequencer === "string" && /^[0-9A-Fa-f]{1,32}$/.test(sequencer))
+      result.sequencer = sequencer.toUpperCase().padStart(SEQUENCER_DIGITS, "0");
+    else
+      problems.push(`object.sequencer: expected up to ${SEQUENCER_DIGITS} hex digits (received ${quoted(sequencer)})`);
+  }
+  return result;
 }

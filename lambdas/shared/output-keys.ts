@@ -5,37 +5,57 @@
 import { DATA_PREFIXES } from "../../core/data-layout";
 import { PrefixNotAllowedError } from "./errors";
 
-/** Where filter-expiring writes the outputs of one source object. */
+/** Where filter-expiring writes the outputs of one source object version. */
 export interface FilterOutputKeys {
-  /** Valid records, canonical JSON Lines: `curated/facilities/<name>.jsonl`. */
-  readonly curated: string;
-  /** Rejected records with line number, reasons and original text: `rejected/<name>.jsonl`. */
+  /** Valid records with provenance, canonical JSON Lines: `staging/facilities/<source>/<version>.jsonl`. */
+  readonly staging: string;
+  /** Rejected records with line number, reasons and original text: `rejected/<source>/<version>.jsonl`. */
   readonly rejected: string;
-  /** Facilities with an accreditation expiring within the window: `transformed/expiring_facilities/<name>.jsonl`. */
+  /** Facilities with an accreditation expiring within the window: `transformed/expiring_facilities/<source>/<version>.jsonl`. */
   readonly expiring: string;
 }
 
-/** Suffixes replaced by ".jsonl", longest first; matched case-insensitively. */
-const SOURCE_SUFFIXES = [".jsonl.gz", ".json.gz", ".jsonl", ".json", ".gz"];
+/** The version of a source object, as staged records name it (`source_version`). */
+export type SourceVersion = { readonly versionId: string } | { readonly etag: string };
+
+/** `source_version`: the version id, or `etag:<ETag>` (quotes removed) when the bucket is not versioned. */
+export function sourceVersionName(version: SourceVersion): string {
+  return "versionId" in version ? version.versionId : `etag:${version.etag.replaceAll('"', "")}`;
+}
 
 /**
- * The output keys for a source key under raw/: raw/a/b.json -> curated/facilities/a/b.jsonl,
- * rejected/a/b.jsonl and transformed/expiring_facilities/a/b.jsonl. The suffixes .json, .jsonl,
- * .json.gz, .jsonl.gz and .gz become .jsonl; any other name gets .jsonl appended. Sources that
- * differ only in those suffixes (raw/b.json and raw/b.jsonl) share their outputs.
+ * The output keys of one version of a source key under raw/: raw/a/b.json, version V ->
+ * staging/facilities/a/b.json/version=V.jsonl, rejected/a/b.json/version=V.jsonl and
+ * transformed/expiring_facilities/a/b.json/version=V.jsonl (`etag=<ETag>` when the bucket is not
+ * versioned). Two source objects never share an output (raw/b.json and raw/b.jsonl stay apart),
+ * and a later upload under the same key is another version, so it never overwrites an earlier
+ * one's. Every character outside [A-Za-z0-9._-] of the key and version (and a "_" or "." starting
+ * a path segment, which Athena would skip as a hidden file) is percent-encoded, so the keys are
+ * safe to write into SQL text and file names.
  */
-export function filterOutputKeys(sourceKey: string): FilterOutputKeys {
+export function filterOutputKeys(sourceKey: string, version: SourceVersion): FilterOutputKeys {
   assertKeyUnder(sourceKey, DATA_PREFIXES.raw, "source key");
-  const relative = sourceKey.slice(DATA_PREFIXES.raw.length);
-  const lower = relative.toLowerCase();
-  const suffix = SOURCE_SUFFIXES.find((candidate) => lower.endsWith(candidate) && lower.length > candidate.length);
-  const name = `${suffix === undefined ? relative : relative.slice(0, -suffix.length)}.jsonl`;
+  const relative = sourceKey.slice(DATA_PREFIXES.raw.length).split("/").map(encodeSegment).join("/");
+  const versionPart =
+    "versionId" in version
+      ? `version=${encodeSegment(version.versionId)}`
+      : `etag=${encodeSegment(version.etag.replaceAll('"', ""))}`;
+  const name = `${relative}/${versionPart}.jsonl`;
   return {
-    curated: `${DATA_PREFIXES.curated}${name}`,
+    staging: `${DATA_PREFIXES.staging}${name}`,
     rejected: `${DATA_PREFIXES.rejected}${name}`,
     expiring: `${DATA_PREFIXES.expiring}${name}`,
   };
 }
+
+function encodeSegment(segment: string): string {
+  const encoded = [...Buffer.from(segment, "utf8")]
+    .map((byte) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : percent(byte)))
+    .join("");
+  return /^[_.]/.test(encoded) ? `${percent(encoded.charCodeAt(0))}${encoded.slice(1)}` : encoded;
+}
+
+const percent = (byte: number) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
 
 /** Where relocate-results publishes one query result. */
 export interface AnalyticsKeys {

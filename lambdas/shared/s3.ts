@@ -42,21 +42,51 @@ export function s3Client(): S3Client {
 export interface OpenedObject {
   readonly body: Readable;
   readonly eTag?: string;
+  /** Absent (or "null") when the bucket is not versioned. */
+  readonly versionId?: string;
+  readonly lastModified?: Date;
   readonly contentLength?: number;
 }
 
 /**
- * Starts reading an object. With `ifMatch` (an ETag from an earlier read) S3 refuses a version
- * other than the one read before, so two passes see the same bytes.
+ * Starts reading an object. With `versionId`, exactly that version. With `ifMatch` (an ETag from
+ * the event or an earlier read) S3 refuses any other version, so two passes see the same bytes.
  */
-export async function openObject(bucket: string, key: string, ifMatch?: string): Promise<OpenedObject> {
+export async function openObject(
+  bucket: string,
+  key: string,
+  ifMatch?: string,
+  versionId?: string,
+): Promise<OpenedObject> {
   try {
-    const response = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }));
+    const response = await s3Client().send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        IfMatch: ifMatch === undefined || ifMatch.startsWith('"') ? ifMatch : `"${ifMatch}"`,
+        VersionId: versionId,
+      }),
+    );
     if (response.Body === undefined) throw new SourceNotFoundError(`s3://${bucket}/${key} returned no body`);
-    return { body: response.Body as Readable, eTag: response.ETag, contentLength: response.ContentLength };
+    // S3 answers 412 itself; an endpoint that ignores If-Match (s3rver) is caught here.
+    const unquoted = (etag: string | undefined) => etag?.replaceAll('"', "");
+    if (ifMatch !== undefined && unquoted(response.ETag) !== unquoted(ifMatch)) {
+      (response.Body as Readable).destroy();
+      throw new SourceChangedError(
+        `s3://${bucket}/${key} was replaced while it was being processed (ETag ${unquoted(ifMatch)} no longer matches); the new version's own event processes it`,
+      );
+    }
+    return {
+      body: response.Body as Readable,
+      eTag: response.ETag,
+      versionId: response.VersionId === "null" ? undefined : response.VersionId,
+      lastModified: response.LastModified,
+      contentLength: response.ContentLength,
+    };
   } catch (error) {
     if (error instanceof S3ServiceException && (error.name === "NoSuchKey" || error.$metadata.httpStatusCode === 404)) {
-      throw new SourceNotFoundError(`s3://${bucket}/${key} does not exist (deleted after its event was sent?)`);
+      const what = versionId === undefined ? `s3://${bucket}/${key}` : `s3://${bucket}/${key} version ${versionId}`;
+      throw new SourceNotFoundError(`${what} does not exist (deleted after its event was sent?)`);
     }
     if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) {
       throw new SourceChangedError(

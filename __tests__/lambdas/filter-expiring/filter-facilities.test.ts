@@ -1,9 +1,18 @@
 import { Readable, Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { expiryWindow } from "../../../lambdas/filter-expiring/expiry-window";
-import { filterFacilities, type FacilityOutputs } from "../../../lambdas/filter-expiring/filter-facilities";
+import {
+  filterFacilities,
+  type FacilityOutputs,
+  type Provenance,
+} from "../../../lambdas/filter-expiring/filter-facilities";
+import { PROVENANCE_COLUMNS, RECORD_COLUMNS } from "../../../core/facility-schema";
 import { inputBytes } from "../../../lambdas/filter-expiring/input-bytes";
-import { CorruptGzipError, DecompressedSizeExceededError, MalformedJsonArrayError } from "../../../lambdas/shared/errors";
+import {
+  CorruptGzipError,
+  DecompressedSizeExceededError,
+  MalformedJsonArrayError,
+} from "../../../lambdas/shared/errors";
 import { extendedSampleLines, facility, jsonLines } from "../../fixtures/facilities";
 
 /** Outputs kept in memory; records what was committed and what was discarded. */
@@ -11,7 +20,7 @@ class MemoryOutputs {
   readonly opened: { committed?: Record<string, string>; discardedFor?: Error }[] = [];
 
   open = (): FacilityOutputs => {
-    const chunks: Record<string, string[]> = { curated: [], rejected: [], expiring: [] };
+    const chunks: Record<string, string[]> = { staged: [], rejected: [], expiring: [] };
     const state: (typeof this.opened)[number] = {};
     this.opened.push(state);
     const sink = (name: string) =>
@@ -22,27 +31,27 @@ class MemoryOutputs {
           setImmediate(callback); // a slow consumer, so backpressure is exercised
         },
       });
-    const curated = sink("curated");
+    const staged = sink("staged");
     const rejected = sink("rejected");
     const expiring = sink("expiring");
     const end = (stream: Writable) => new Promise<void>((resolve) => stream.end(resolve));
     return {
-      curated,
+      staged,
       rejected,
       expiring,
       async commit() {
-        await Promise.all([end(curated), end(rejected), end(expiring)]);
+        await Promise.all([end(staged), end(rejected), end(expiring)]);
         state.committed = Object.fromEntries(Object.entries(chunks).map(([name, parts]) => [name, parts.join("")]));
       },
       async discard(reason) {
         state.discardedFor = reason;
-        for (const stream of [curated, rejected, expiring]) stream.destroy();
+        for (const stream of [staged, rejected, expiring]) stream.destroy();
       },
     };
   };
 
   /** The outputs of the one committed pass, as parsed lines. */
-  committed(): Record<"curated" | "rejected" | "expiring", Record<string, unknown>[]> {
+  committed(): Record<"staged" | "rejected" | "expiring", Record<string, unknown>[]> {
     const committed = this.opened.filter((pass) => pass.committed !== undefined);
     expect(committed).toHaveLength(1);
     const lines = (text: string) =>
@@ -50,9 +59,30 @@ class MemoryOutputs {
         .split("\n")
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line));
-    const { curated, rejected, expiring } = committed[0].committed!;
-    return { curated: lines(curated), rejected: lines(rejected), expiring: lines(expiring) };
+    const { staged, rejected, expiring } = committed[0].committed!;
+    return { staged: lines(staged).map(withoutProvenance), rejected: lines(rejected), expiring: lines(expiring) };
   }
+
+  /** The staged lines as written, provenance included. */
+  stagedLines(): Record<string, unknown>[] {
+    const committed = this.opened.find((pass) => pass.committed !== undefined)!;
+    return committed
+      .committed!.staged.split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line));
+  }
+}
+
+const PROVENANCE: Provenance = {
+  source_key: "raw/test.jsonl",
+  source_version: "etag:abc",
+  event_time: "2026-11-26T14:24:24.000Z",
+  sequencer: "0000000000000000000066F1A2B3C4D5",
+};
+
+function withoutProvenance(record: Record<string, unknown>): Record<string, unknown> {
+  const names = new Set(PROVENANCE_COLUMNS.map((column) => column.name));
+  return Object.fromEntries(Object.entries(record).filter(([name]) => !names.has(name)));
 }
 
 function run(
@@ -68,6 +98,7 @@ function run(
     window: expiryWindow("2026-11-26", 6),
     maxLineBytes: overrides.maxLineBytes ?? 1024 * 1024,
     maxDecompressedBytes: overrides.maxDecompressedBytes ?? 1024 ** 3,
+    provenance: PROVENANCE,
     openSource: () => {
       reads++;
       const chunks: Buffer[] = [];
@@ -86,7 +117,23 @@ describe("filterFacilities (the core, on local streams)", () => {
     expect(summary).toMatchObject({ records: 10, valid: 10, rejected: 0, expiring: 4, expired: 2, passes: 1 });
     expect(reads()).toBe(1);
     expect(outputs.opened).toHaveLength(1);
-    expect(outputs.committed().curated).toHaveLength(10);
+    expect(outputs.committed().staged).toHaveLength(10);
+  });
+
+  test("appends the upload's provenance to every staged record, with its line, in table column order", async () => {
+    const records = extendedSampleLines().slice(0, 3);
+    const { promise, outputs } = run(jsonLines(records));
+    await promise;
+    const staged = outputs.stagedLines();
+    expect(staged.map((record) => Object.keys(record))).toEqual(
+      records.map(() => RECORD_COLUMNS.map((column) => column.name)),
+    );
+    expect(staged.map(({ source_line, retired }) => ({ source_line, retired }))).toEqual([
+      { source_line: 1, retired: false },
+      { source_line: 2, retired: false },
+      { source_line: 3, retired: false },
+    ]);
+    expect(staged[2]).toMatchObject(PROVENANCE);
   });
 
   test("settles repeated ids in a second pass: the last valid record wins", async () => {
@@ -101,8 +148,8 @@ describe("filterFacilities (the core, on local streams)", () => {
     expect(summary).toMatchObject({ records: 5, valid: 2, rejected: 3, superseded: 2, passes: 2 });
     expect(reads()).toBe(2);
     expect(outputs.opened[0].discardedFor?.name).toBe("SecondPassRequired");
-    const { curated, rejected } = outputs.committed();
-    expect(curated).toEqual([b, a3]);
+    const { staged, rejected } = outputs.committed();
+    expect(staged).toEqual([b, a3]);
     expect(rejected.map(({ line, facility_id, reasons }) => ({ line, facility_id, reasons }))).toEqual([
       { line: 1, facility_id: "A", reasons: [{ field: "facility_id", message: "superseded by line 5" }] },
       { line: 3, facility_id: "A", reasons: [{ field: "facility_id", message: "superseded by line 5" }] },
@@ -121,8 +168,8 @@ describe("filterFacilities (the core, on local streams)", () => {
     const { promise, outputs } = run(`[${JSON.stringify(first)},${JSON.stringify(second)}]`);
 
     expect(await promise).toMatchObject({ records: 2, valid: 1, rejected: 1, superseded: 1, passes: 2 });
-    const { curated, rejected } = outputs.committed();
-    expect(curated).toEqual([second]);
+    const { staged, rejected } = outputs.committed();
+    expect(staged).toEqual([second]);
     expect(rejected).toEqual([
       {
         line: 1,
@@ -148,6 +195,7 @@ describe("filterFacilities (the core, on local streams)", () => {
         source: "raw/x.jsonl",
         window: expiryWindow("2026-11-26", 6),
         maxLineBytes: 1024 * 1024,
+        provenance: PROVENANCE,
         maxDecompressedBytes: 10,
         openOutputs: outputs.open,
         openSource: () => {
@@ -174,7 +222,7 @@ describe("filterFacilities (the core, on local streams)", () => {
     const records = Array.from({ length: 2000 }, (_, i) => facility({ facility_id: `FAC-${i}` }));
     const { promise, outputs } = run(jsonLines(records), { chunkSize: 4096 });
     expect(await promise).toMatchObject({ records: 2000, valid: 2000 });
-    expect(outputs.committed().curated).toEqual(records);
+    expect(outputs.committed().staged).toEqual(records);
   });
 });
 

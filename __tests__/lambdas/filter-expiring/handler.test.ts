@@ -11,6 +11,7 @@ import {
   jsonLines,
 } from "../../fixtures/facilities";
 import { BUCKET, failure, OTHER_BUCKET, startTestS3, type TestS3 } from "../../helpers/test-s3";
+import { PROVENANCE_COLUMNS } from "../../../core/facility-schema";
 
 let s3: TestS3;
 beforeAll(async () => {
@@ -25,6 +26,19 @@ afterEach(() => {
 });
 
 const AS_OF = "2026-11-26";
+const PROVENANCE_NAMES = new Set(PROVENANCE_COLUMNS.map((column) => column.name));
+
+/** The staged records without their provenance: what was uploaded, in canonical form. */
+async function stagedRecords(key: string): Promise<Record<string, unknown>[]> {
+  return (await s3.jsonLines(key)).map((record) =>
+    Object.fromEntries(Object.entries(record).filter(([name]) => !PROVENANCE_NAMES.has(name))),
+  );
+}
+
+/** The staged object as canonical JSON Lines without provenance. */
+async function stagedText(key: string): Promise<string> {
+  return (await stagedRecords(key)).map((record) => `${JSON.stringify(record)}\n`).join("");
+}
 
 /** Uploads `body` under raw/<name> and runs the handler on it. */
 async function ingest(name: string, body: string | Uint8Array, event: Record<string, unknown> = {}) {
@@ -38,21 +52,26 @@ async function ingest(name: string, body: string | Uint8Array, event: Record<str
 const SAMPLE_RESULT_COUNTS = { records: 10, valid: 10, rejected: 0, expiring: 4, expired: 2, unknownFields: 0 };
 
 describe("filter-expiring on the extended sample", () => {
-  test("JSON Lines: curated is canonical, expiring lists only the accreditations in the window", async () => {
+  test("JSON Lines: staged records are canonical, expiring lists only the accreditations in the window", async () => {
     const result = await ingest("sample/extended.json", jsonLines(extendedSampleLines()));
+    const etag = (await s3.head("raw/sample/extended.json")).etag;
+    const name = `sample/extended.json/etag=${etag}.jsonl`;
 
     expect(result).toEqual({
       source: "raw/sample/extended.json",
+      version: `etag:${etag}`,
+      eventTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/),
       asOf: AS_OF,
       windowMonths: 6,
       ...SAMPLE_RESULT_COUNTS,
+      stagedObject: `s3://${BUCKET}/staging/facilities/${name}`,
       outputs: {
-        curated: "curated/facilities/sample/extended.jsonl",
-        rejected: "rejected/sample/extended.jsonl",
-        expiring: "transformed/expiring_facilities/sample/extended.jsonl",
+        staging: `staging/facilities/${name}`,
+        rejected: `rejected/${name}`,
+        expiring: `transformed/expiring_facilities/${name}`,
       },
     });
-    expect(await s3.text(result.outputs.curated)).toBe(jsonLines(extendedSampleRecords()));
+    expect(await stagedText(result.outputs.staging)).toBe(jsonLines(extendedSampleRecords()));
     expect(await s3.text(result.outputs.rejected)).toBe("");
     const expiring = await s3.jsonLines(result.outputs.expiring);
     expect(expiring.map((line) => line.facility_id)).toEqual([
@@ -86,7 +105,7 @@ describe("filter-expiring on the extended sample", () => {
   test("a pretty-printed JSON array gives the same outputs", async () => {
     const result = await ingest("sample/array.json", JSON.stringify(extendedSampleRecords(), null, 2));
     expect(result).toMatchObject(SAMPLE_RESULT_COUNTS);
-    expect(await s3.text(result.outputs.curated)).toBe(jsonLines(extendedSampleRecords()));
+    expect(await stagedText(result.outputs.staging)).toBe(jsonLines(extendedSampleRecords()));
   });
 
   test("gzip is detected by its magic bytes, whatever the name", async () => {
@@ -94,11 +113,11 @@ describe("filter-expiring on the extended sample", () => {
     const named = await ingest("sample/zipped.jsonl.gz", zipped);
     expect(named).toMatchObject({
       ...SAMPLE_RESULT_COUNTS,
-      outputs: { curated: "curated/facilities/sample/zipped.jsonl" },
+      outputs: { staging: expect.stringMatching(/^staging\/facilities\/sample\/zipped\.jsonl\.gz\/etag=/) },
     });
     const unnamed = await ingest("sample/not-obviously-zipped.json", zipped);
     expect(unnamed).toMatchObject(SAMPLE_RESULT_COUNTS);
-    expect(await s3.text(unnamed.outputs.curated)).toBe(jsonLines(extendedSampleRecords()));
+    expect(await stagedText(unnamed.outputs.staging)).toBe(jsonLines(extendedSampleRecords()));
   });
 
   test("a BOM, CRLF line ends and blank lines are accepted; line numbers count the blank lines", async () => {
@@ -108,14 +127,14 @@ describe("filter-expiring on the extended sample", () => {
     expect(result).toMatchObject({ records: 11, valid: 10, rejected: 1, expiring: 4 });
     const [rejected] = await s3.jsonLines(result.outputs.rejected);
     expect(rejected).toMatchObject({ line: 13, facility_id: "BAD", text: '{"facility_id": "BAD"}' });
-    expect(await s3.text(result.outputs.curated)).toBe(jsonLines(extendedSampleRecords()));
+    expect(await stagedText(result.outputs.staging)).toBe(jsonLines(extendedSampleRecords()));
   });
 
   test("the same event twice rewrites the same objects", async () => {
     const first = await ingest("sample/replayed.json", jsonLines(extendedSampleLines()));
     const second = await handler({ bucket: BUCKET, key: "raw/sample/replayed.json", asOf: AS_OF });
     expect(second).toEqual(first);
-    expect(await s3.keys("curated/facilities/sample/replayed")).toEqual(["curated/facilities/sample/replayed.jsonl"]);
+    expect(await s3.keys("staging/facilities/sample/replayed")).toEqual([first.outputs.staging]);
   });
 });
 
@@ -129,7 +148,7 @@ describe("filter-expiring on messy uploads", () => {
     ] as const) {
       const result = await ingest(`messy/${name}`, body);
       expect(result).toMatchObject({ records: 0, valid: 0, rejected: 0, expiring: 0, expired: 0, unknownFields: 0 });
-      expect(await s3.text(result.outputs.curated)).toBe("");
+      expect(await stagedText(result.outputs.staging)).toBe("");
       expect(await s3.text(result.outputs.rejected)).toBe("");
       expect(await s3.text(result.outputs.expiring)).toBe("");
     }
@@ -187,12 +206,12 @@ describe("filter-expiring on messy uploads", () => {
       'employee_count: expected a whole number (32-bit integer), received "12"',
       "accreditations: expected an array, received null",
     ]);
-    // The valid records are curated without their unknown fields.
-    expect((await s3.jsonLines(result.outputs.curated)).map((record) => Object.keys(record))).toEqual([
+    // The valid records are staged without their unknown fields.
+    expect((await stagedRecords(result.outputs.staging)).map((record) => Object.keys(record))).toEqual([
       ["facility_id", "facility_name", "location", "employee_count", "services", "labs", "accreditations"],
       ["facility_id", "facility_name", "location", "employee_count", "services", "labs", "accreditations"],
     ]);
-    expect((await s3.jsonLines(result.outputs.curated))[1].location).toEqual({
+    expect((await stagedRecords(result.outputs.staging))[1].location).toEqual({
       address: "1",
       city: "2",
       state: "PR",
@@ -219,7 +238,7 @@ describe("filter-expiring on messy uploads", () => {
     const result = await ingest("messy/duplicates.jsonl", jsonLines([first, other, later]));
 
     expect(result).toMatchObject({ records: 3, valid: 2, rejected: 1, expiring: 1 }); // FAC-OTHER; FAC-DUP's winner is not expiring
-    expect(await s3.jsonLines(result.outputs.curated)).toEqual([other, later]);
+    expect(await stagedRecords(result.outputs.staging)).toEqual([other, later]);
     expect(await s3.jsonLines(result.outputs.rejected)).toEqual([
       {
         line: 1,
@@ -265,7 +284,7 @@ describe("filter-expiring on messy uploads", () => {
       reasons: [{ field: "(record)", message: "not valid UTF-8 (the text shows each undecodable byte as U+FFFD)" }],
       text: '{"facility_id": "LATIN1", "facility_name": "Caf\uFFFD"}',
     });
-    expect((await s3.jsonLines(result.outputs.curated))[0].facility_id).toBe("UTF8-É");
+    expect((await stagedRecords(result.outputs.staging))[0].facility_id).toBe("UTF8-É");
   });
 
   test("records but none valid: the rejected output is written, then NoValidRecordsError", async () => {
@@ -273,12 +292,13 @@ describe("filter-expiring on messy uploads", () => {
       ingest("messy/all-bad.jsonl", jsonLines([facility({ employee_count: -1 }), "nonsense"])),
     );
     expect(error.name).toBe("NoValidRecordsError");
+    const name = `messy/all-bad.jsonl/etag=${(await s3.head("raw/messy/all-bad.jsonl")).etag}.jsonl`;
     expect(error.message).toBe(
-      "raw/messy/all-bad.jsonl: none of its 2 records is valid; see s3://facility-data-test/rejected/messy/all-bad.jsonl " +
+      `raw/messy/all-bad.jsonl: none of its 2 records is valid; see s3://facility-data-test/rejected/${name} ` +
         "(first: line 1, employee_count: must not be negative, received -1)",
     );
-    expect((await s3.jsonLines("rejected/messy/all-bad.jsonl")).map((line) => line.line)).toEqual([1, 2]);
-    expect(await s3.text("curated/facilities/messy/all-bad.jsonl")).toBe(""); // no stale records from an earlier version
+    expect((await s3.jsonLines(`rejected/${name}`)).map((line) => line.line)).toEqual([1, 2]);
+    expect(await s3.text(`staging/facilities/${name}`)).toBe(""); // every version has all three outputs
   });
 
   test("a malformed JSON array fails with its line, and nothing is written", async () => {
@@ -286,7 +306,7 @@ describe("filter-expiring on messy uploads", () => {
     const error = await failure(ingest("messy/no-comma.json", body));
     expect(error.name).toBe("MalformedJsonArrayError");
     expect(error.message).toContain("raw/messy/no-comma.json line 3: not a valid JSON array");
-    expect(await s3.keys("curated/facilities/messy/no-comma")).toEqual([]);
+    expect(await s3.keys("staging/facilities/messy/no-comma")).toEqual([]);
     expect(await s3.keys("rejected/messy/no-comma")).toEqual([]);
   });
 });
@@ -303,7 +323,7 @@ describe("filter-expiring limits on decompressed size", () => {
       "raw/limits/bomb.jsonl.gz holds more than 100000 bytes once decompressed, the limit set by MAX_DECOMPRESSED_BYTES; nothing was written",
     );
     for (const prefix of [
-      "curated/facilities/limits/bomb",
+      "staging/facilities/limits/bomb",
       "rejected/limits/bomb",
       "transformed/expiring_facilities/limits/bomb",
     ]) {
@@ -320,20 +340,18 @@ describe("filter-expiring limits on decompressed size", () => {
 
   test("an upload aborted after its first parts leaves no object", async () => {
     // About 31 MB of records in about 1 MB of gzip: when the limit stops it at 20 MiB, the
-    // curated upload is multipart (5 MiB parts) with parts already sent.
+    // staged upload is multipart (5 MiB parts) with parts already sent.
     process.env.MAX_DECOMPRESSED_BYTES = String(20 * 1024 * 1024);
     const error = await failure(ingest("limits/multipart.jsonl.gz", gzipSync(records(80_000))));
     expect(error.name).toBe("DecompressedSizeExceededError");
-    expect(await s3.keys("curated/facilities/limits/multipart")).toEqual([]);
+    expect(await s3.keys("staging/facilities/limits/multipart")).toEqual([]);
   }, 60_000);
 
   test("a large source streams through a multipart upload, whole", async () => {
     const body = records(40_000); // about 16 MB: four 5 MiB parts
     const result = await ingest("limits/large-ok.jsonl", body);
     expect(result).toMatchObject({ records: 40_000, valid: 40_000 });
-    const curated = await s3.bytes(result.outputs.curated);
-    expect(curated?.length).toBe(Buffer.byteLength(body));
-    expect(curated?.toString("utf8") === body).toBe(true);
+    expect((await stagedText(result.outputs.staging)) === body).toBe(true);
   }, 60_000);
 });
 
@@ -444,5 +462,81 @@ describe("filter-expiring refuses what it must not touch", () => {
     const error = await failure(handler({ bucket: BUCKET, key: "raw/x.json" }));
     expect(error.name).toBe("EnvironmentError");
     expect(error.message).toContain("DATA_BUCKET");
+  });
+});
+
+describe("filter-expiring staging: one object per source version, with provenance", () => {
+  test("the event's time and sequencer are each staged record's provenance, normalized to a fixed width", async () => {
+    await s3.put(
+      "raw/provenance/feed.jsonl",
+      jsonLines([facility({ facility_id: "P-1" }), facility({ facility_id: "P-2" })]),
+    );
+    const { etag } = await s3.head("raw/provenance/feed.jsonl");
+    const result = await handler({
+      bucket: BUCKET,
+      key: "raw/provenance/feed.jsonl",
+      asOf: AS_OF,
+      object: { key: "raw/provenance/feed.jsonl", etag, sequencer: "0066F1a2B3" },
+      eventTime: "2026-11-26T14:24:24Z",
+    });
+    expect(result).toMatchObject({ version: `etag:${etag}`, eventTime: "2026-11-26T14:24:24.000Z" });
+    const staged = await s3.jsonLines(result.outputs.staging);
+    expect(
+      staged.map(({ facility_id, source_key, source_version, event_time, sequencer, source_line, retired }) => ({
+        facility_id,
+        source_key,
+        source_version,
+        event_time,
+        sequencer,
+        source_line,
+        retired,
+      })),
+    ).toEqual(
+      ["P-1", "P-2"].map((id, i) => ({
+        facility_id: id,
+        source_key: "raw/provenance/feed.jsonl",
+        source_version: `etag:${etag}`,
+        event_time: "2026-11-26T14:24:24.000Z",
+        sequencer: "00000000000000000000000066F1A2B3",
+        source_line: i + 1,
+        retired: false,
+      })),
+    );
+  });
+
+  test("an event for an earlier version (its ETag no longer matches) fails and writes nothing", async () => {
+    await s3.put("raw/provenance/replaced.jsonl", jsonLines([facility({ facility_id: "OLD" })]));
+    const { etag } = await s3.head("raw/provenance/replaced.jsonl");
+    await s3.put("raw/provenance/replaced.jsonl", jsonLines([facility({ facility_id: "NEW" })]));
+    const error = await failure(
+      handler({ bucket: BUCKET, key: "raw/provenance/replaced.jsonl", asOf: AS_OF, object: { etag } }),
+    );
+    expect(error.name).toBe("SourceChangedError");
+    expect(await s3.keys("staging/facilities/provenance/replaced.jsonl/")).toEqual([]);
+  });
+
+  test("raw/coll.json and raw/coll.jsonl, and two versions of one key, keep their own outputs", async () => {
+    const first = await ingest("coll.json", jsonLines([facility({ facility_id: "JSON-1" })]));
+    const second = await ingest("coll.jsonl", jsonLines([facility({ facility_id: "JSONL-1" })]));
+    const third = await ingest("coll.json", jsonLines([facility({ facility_id: "JSON-2" })]));
+    expect(new Set([first, second, third].map((result) => result.outputs.staging)).size).toBe(3);
+    expect((await s3.jsonLines(first.outputs.staging)).map((record) => record.facility_id)).toEqual(["JSON-1"]);
+    expect((await s3.jsonLines(second.outputs.staging)).map((record) => record.facility_id)).toEqual(["JSONL-1"]);
+    expect((await s3.jsonLines(third.outputs.staging)).map((record) => record.facility_id)).toEqual(["JSON-2"]);
+  });
+
+  test("a malformed object or event time is an InvalidEventError listing each problem", async () => {
+    const error = await failure(
+      handler({
+        bucket: BUCKET,
+        key: "raw/x.json",
+        object: { etag: 7, "version-id": 3, sequencer: "not hex" },
+        eventTime: "yesterday",
+      }),
+    );
+    expect(error.name).toBe("InvalidEventError");
+    for (const field of ["object.version-id", "object.etag", "object.sequencer", "eventTime"]) {
+      expect(error.message).toContain(`  - ${field}: expected`);
+    }
   });
 });

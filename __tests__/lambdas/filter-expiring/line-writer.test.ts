@@ -40,6 +40,25 @@ describe("LineWriter", () => {
     expect(text()).toBe(`a\n${long}\n${long}\nb\n`);
   });
 
+  test("writeExtended appends head, number and tail in place of an object's closing brace, text or bytes", () => {
+    const { sink, text } = collector();
+    const writer = new LineWriter(sink);
+    const head = Buffer.from(',"source":"é","line":');
+    const tail = Buffer.from(',"retired":false}');
+    writer.writeExtended('{"id":"ü"}', head, 7, tail);
+    writer.writeExtended(Buffer.from('{"id":"b"}'), head, 1234567, tail);
+    const long = `{"x":"${"y".repeat(200_000)}"}`;
+    writer.writeExtended(long, head, 3, tail);
+    writer.flush();
+    const lines = text().split("\n");
+    expect(lines.slice(0, 2).map((line) => JSON.parse(line))).toEqual([
+      { id: "ü", source: "é", line: 7, retired: false },
+      { id: "b", source: "é", line: 1234567, retired: false },
+    ]);
+    expect(JSON.parse(lines[2])).toEqual({ x: "y".repeat(200_000), source: "é", line: 3, retired: false });
+    expect(lines[3]).toBe("");
+  });
+
   test("drained() fails when the output is destroyed", async () => {
     const sink = new Writable({ highWaterMark: 1, write: () => undefined }); // never calls back
     const writer = new LineWriter(sink);
