@@ -15,6 +15,8 @@ import { formatSpread, GB, MB, spreadOf, type Spread } from "./lib/stats";
 
 export const E2E_100K_TARGET_MS = 15_000;
 export const E2E_1M_RSS_TARGET_BYTES = 2 * GB;
+/** Issue 13's target for the whole 1M run, MERGE into the current table included. */
+export const E2E_1M_TARGET_MS = 10_000;
 /** After the CLI prints a fatal error, it gets this long to exit before it is stopped. */
 const EXIT_GRACE_MS = 10_000;
 
@@ -261,6 +263,14 @@ export async function runEndToEndBenchmark(
       measured: `${ok ? "completed" : "did not complete"}, peak ${(oneM.peakRssBytes.max / MB).toFixed(0)} MB`,
       met: ok && oneM.peakRssBytes.max < E2E_1M_RSS_TARGET_BYTES,
       cause: ok ? undefined : oneM.runs.find((run) => !run.ok)?.failure,
+    });
+    targets.push({
+      target: `end to end, 1M facilities < ${E2E_1M_TARGET_MS / 1000} s`,
+      measured: ok ? `${(oneM.wallMs.median / 1000).toFixed(1)} s median` : "failed",
+      met: ok && oneM.wallMs.median < E2E_1M_TARGET_MS,
+      cause: ok
+        ? "local-only costs dominate: s3rver's MD5 and disk copy of ~1.1 GB in and out, DuckDB loading the staged JSON for the MERGE, result CSVs written row by row in JavaScript (see the README)"
+        : oneM.runs.find((run) => !run.ok)?.failure,
     });
   }
   if (quick) {

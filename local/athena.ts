@@ -372,7 +372,9 @@ export class LocalAthena {
     const prepared = merge ? { sql: query, tables: mergeTables(query) } : await prepareTrinoQuery(connection, query);
     const stagingNames = this.tableNames(CATALOG.stagingTable, database);
     const readsStaging = prepared.tables.some((table) => stagingNames.has(table));
-    const staged = readsStaging ? await this.refreshStaging(connection) : new Map<string, StagedObject>();
+    // A query that names one staged object by "$path" reads that object only, as Athena does.
+    const onlyPath = readsStaging ? stagedPathOf(query, this.options.bucket) : undefined;
+    const staged = readsStaging ? await this.refreshStaging(connection, onlyPath) : new Map<string, StagedObject>();
     try {
       await connection.run(`USE ${CATALOG_NAME}.${identifier(database)}`);
     } catch {
@@ -406,7 +408,10 @@ export class LocalAthena {
       rows = await run();
     }
     await mkdir(dirname(file), { recursive: true });
-    return { scanned: scannedBytes(query, staged, this.options.bucket), checksum: await writeAthenaCsv(rows, file) };
+    const scannedObjects =
+      onlyPath === undefined ? [...staged.values()] : [onlyPath === null ? undefined : staged.get(onlyPath)];
+    const scanned = scannedObjects.reduce((sum, object) => sum + (object?.size ?? 0), 0);
+    return { scanned, checksum: await writeAthenaCsv(rows, file) };
   }
 
   /** How a query may name a table of this catalog: `t`, `db.t` and `awsdatacatalog.db.t`. */
@@ -456,10 +461,14 @@ export class LocalAthena {
   /**
    * Makes the staging table match the staged objects now in S3: loads each new or changed object
    * (by ETag) and drops the rows of objects no longer there. Staged objects are immutable (one per
-   * source object version), so a query usually loads only the upload just staged. Returns what is
-   * staged, by key.
+   * source object version), so a query usually loads only the upload just staged. With `onlyKey`
+   * (a query filtered on one "$path"), only that object is loaded, if it exists (null: none is).
+   * Returns what is staged, by key.
    */
-  private async refreshStaging(connection: DuckDBConnection): Promise<Map<string, StagedObject>> {
+  private async refreshStaging(
+    connection: DuckDBConnection,
+    onlyKey?: string | null,
+  ): Promise<Map<string, StagedObject>> {
     const listed = await this.listStagedObjects();
     const table = `${CATALOG_NAME}.${identifier(this.database)}.${identifier(CATALOG.stagingTable)}`;
     const path = identifier(STAGED_PATH_COLUMN);
@@ -471,7 +480,7 @@ export class LocalAthena {
     }
     const objectsDir = join(this.workDir, "staging");
     for (const object of listed.values()) {
-      if (this.loaded.has(object.key)) continue;
+      if (this.loaded.has(object.key) || (onlyKey !== undefined && object.key !== onlyKey)) continue;
       await mkdir(objectsDir, { recursive: true });
       const file = join(objectsDir, `${randomUUID()}.jsonl`);
       try {
@@ -730,12 +739,16 @@ function mergeTables(query: string): string[] {
  * What Athena bills a query for, as far as the staged objects go: the one object a
  * `"$path" = 's3://...'` filter names (Athena reads no other file), else every staged object.
  */
-function scannedBytes(query: string, staged: ReadonlyMap<string, StagedObject>, bucket: string): number {
-  // A literal, bare or cast (Athena folds the cast and still reads that one file).
+/**
+ * The key of the one staged object a query names by `"$path" = '<uri>'` (a literal, bare or cast:
+ * Athena folds the cast and reads that one file); null when the URI is outside the bucket (no
+ * object matches); undefined when the query does not filter on "$path" (it reads every object).
+ */
+function stagedPathOf(query: string, bucket: string): string | null | undefined {
   const path = /"\$path"\s*=\s*(?:CAST\s*\(\s*)?'([^']*)'/i.exec(query)?.[1];
+  if (path === undefined) return undefined;
   const prefix = `s3://${bucket}/`;
-  if (path !== undefined) return path.startsWith(prefix) ? (staged.get(path.slice(prefix.length))?.size ?? 0) : 0;
-  return [...staged.values()].reduce((sum, object) => sum + object.size, 0);
+  return path.startsWith(prefix) ? path.slice(prefix.length) : null;
 }
 
 /** Errors from S3 or the file system, as opposed to DuckDB's errors about the query or data. */

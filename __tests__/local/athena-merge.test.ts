@@ -7,7 +7,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { CATALOG, DATA_PREFIXES, LOCAL_DATABASE } from "../../core/data-layout";
 import { queryCode, readQuery } from "../../core/sql";
 import { filterOutputKeys } from "../../lambdas/shared/output-keys";
@@ -538,5 +544,27 @@ describe("as Athena reads a MERGE", () => {
     const execution = await merge(athena, upload);
     expect(execution.Status.State).toBe("SUCCEEDED");
     expect(execution.Statistics.DataScannedInBytes).toBe(upload.bytes);
+  });
+
+  test('a MERGE reads only the staged object its "$path" names; a query without that filter reads them all', async () => {
+    const athena = newAthena();
+    const upload = await stage({
+      source: sourceKey("facilities.json"),
+      version: "v1",
+      eventTime: "2026-03-01T10:00:00.000Z",
+      records: [facility("FAC-1", "One")],
+    });
+    // Another object that cannot be read: the MERGE never opens it, a query over all uploads does.
+    const broken = filterOutputKeys(sourceKey("broken.json"), { versionId: "v1" }).staging;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: broken, Body: "{not json\n" }));
+
+    try {
+      expect((await merge(athena, upload)).Status.State).toBe("SUCCEEDED");
+      const all = await run(athena, `SELECT count(*) FROM ${CATALOG.stagingTable}`);
+      expect(all.Status.State).toBe("FAILED");
+      expect(all.Status.StateChangeReason).toContain(`s3://${BUCKET}/${broken}`);
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: broken }));
+    }
   });
 });
