@@ -45,6 +45,7 @@ export class FacilityPipelineStack extends TerraformStack {
       rolePath: config.rolePath,
       alertEmails: config.alertEmails,
       expiryWindowMonths: config.expiryWindowMonths,
+      maxRejectedShare: config.maxRejectedShare,
       logRetentionDays: config.logRetentionDays,
       functions: config.functions,
       athenaResultsExpirationDays: config.athenaResultsExpirationDays,

@@ -30,6 +30,7 @@ import {
   ATHENA_BYTES_SCANNED_CUTOFF,
   EXPIRY_WINDOW_MONTHS,
   LOG_RETENTION_DAYS,
+  MAX_REJECTED_SHARE,
   describeAllowed,
   type ChoiceSetting,
   type IntegerSetting,
@@ -113,6 +114,18 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       description: "Accreditations expiring within this many months are reported",
       validation: [wholeNumberIn("expiry_window_months", EXPIRY_WINDOW_MONTHS)],
     });
+    const maxRejectedShare = variable("max_rejected_share", {
+      type: "number",
+      default: MAX_REJECTED_SHARE.default,
+      description:
+        "The largest share of an upload's records that may be invalid (0 to 1): past it the run fails and nothing is applied",
+      validation: [
+        validation(
+          `var.max_rejected_share >= ${MAX_REJECTED_SHARE.min} && var.max_rejected_share <= ${MAX_REJECTED_SHARE.max}`,
+          `max_rejected_share must be ${describeAllowed(MAX_REJECTED_SHARE)}.`,
+        ),
+      ],
+    });
     const logRetentionDays = variable("log_retention_days", {
       type: "number",
       default: LOG_RETENTION_DAYS.default,
@@ -139,6 +152,7 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       ]),
       alertEmails: alertEmails.listValue,
       expiryWindowMonths: expiryWindowMonths.numberValue,
+      maxRejectedShare: maxRejectedShare.numberValue,
       logRetentionDays: logRetentionDays.numberValue,
       athenaBytesScannedCutoff: bytesScannedCutoff.numberValue,
       permissionsBoundary: permissionsBoundary.stringValue,

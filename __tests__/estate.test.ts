@@ -225,6 +225,7 @@ describe("the plain Terraform module (npm run synth:module)", () => {
       "expiry_window_months",
       "glue_database_name",
       "log_retention_days",
+      "max_rejected_share",
       "name_prefix",
       "permissions_boundary",
       "role_path",

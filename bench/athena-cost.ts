@@ -10,7 +10,7 @@ import { createReadStream } from "node:fs";
 import { Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { expiryWindow } from "../lambdas/filter-expiring/expiry-window";
-import { filterFacilities } from "../lambdas/filter-expiring/filter-facilities";
+import { filterFacilities, writableOutputs } from "../lambdas/filter-expiring/filter-facilities";
 import { runEndToEndBenchmark } from "./end-to-end";
 import { facilitiesLabel, type BenchContext } from "./lib/context";
 import type { SectionResult } from "./lib/report";
@@ -46,7 +46,7 @@ async function measureCurated(file: string, asOf: string, windowMonths: number) 
     },
   });
   const drop = () => new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const outputs = { staged: keep, rejected: drop(), expiring: drop() };
+  const outputs = { staged: keep, rejected: drop(), quality: drop(), expiring: drop() };
   const summary = await filterFacilities({
     source: file,
     window: expiryWindow(asOf, windowMonths),
@@ -54,15 +54,7 @@ async function measureCurated(file: string, asOf: string, windowMonths: number) 
     maxDecompressedBytes: Number.MAX_SAFE_INTEGER,
     provenance: benchProvenance(file),
     openSource: () => createReadStream(file),
-    openOutputs: () => ({
-      ...outputs,
-      async commit() {
-        await Promise.all(Object.values(outputs).map((sink) => new Promise<void>((done) => sink.end(done))));
-      },
-      async discard() {
-        for (const sink of Object.values(outputs)) sink.destroy();
-      },
-    }),
+    openOutputs: () => writableOutputs(outputs),
   });
   const curated = Buffer.concat(chunks);
   return {

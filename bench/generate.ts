@@ -1,5 +1,5 @@
 /**
- * npm run generate -- --facilities N --invalid-rate R --out FILE [--format jsonl|array] [--gzip] [--seed S]
+ * npm run generate -- --facilities N --invalid-rate R --out FILE [--repair-rate Q] [--format jsonl|array] [--gzip] [--seed S]
  *
  * Writes a synthetic facility file (see bench/lib/generator.ts) and prints a JSON summary on
  * stderr: how many records of each kind were written, the bytes, the time taken and the peak RSS.
@@ -23,6 +23,9 @@ The same options always give the same bytes.
 Options:
   --facilities N       number of records: 2500, 100k, 1m (k = 1,000, m = 1,000,000)
   --invalid-rate R     share of invalid records, 0 to 1 (0.01 = 1%); also accepts 1%
+  --repair-rate Q      share of the valid records with a quirk the pipeline repairs or warns
+                       about ("310" for a number, "tx", a numeric ZIP, a UTC date-time, a null
+                       address), 0 to 1 (default 0)
   --out FILE           where to write; "-" for stdout
   --format FORMAT      jsonl (one record per line, the default) or array (one JSON array)
   --gzip               gzip the output
@@ -66,6 +69,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand | "h
       options: {
         facilities: { type: "string" },
         "invalid-rate": { type: "string" },
+        "repair-rate": { type: "string" },
         out: { type: "string" },
         format: { type: "string", default: "jsonl" },
         gzip: { type: "boolean", default: false },
@@ -88,6 +92,13 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand | "h
   const out = required("out");
   const facilities = parseCount(facilitiesText);
   const invalidRate = parseRate(rateText);
+  const repairText = values["repair-rate"] ?? "0";
+  const repairRate = parseRate(repairText);
+  if (!(repairRate >= 0 && repairRate <= 1)) {
+    problems.push(
+      `--repair-rate must be a number from 0 to 1 such as 0.05, or a percentage such as 5% (received "${repairText}")`,
+    );
+  }
   const seed = values.seed === undefined ? DEFAULT_SEED : /^\d+$/.test(values.seed) ? Number(values.seed) : NaN;
   if (facilitiesText !== "" && !Number.isSafeInteger(facilities)) {
     problems.push(`--facilities must be a whole number such as 2500, 100k or 1m (received "${facilitiesText}")`);
@@ -110,6 +121,7 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateCommand | "h
     out,
     facilities,
     invalidRate,
+    repairRate,
     seed,
     format: format as "jsonl" | "array",
     gzip: values.gzip,

@@ -23,14 +23,13 @@ import { createHash } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
-import { finished } from "node:stream/promises";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { daysInMonth } from "../core/calendar-date";
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
 import { RECORD_COLUMNS, toDuckDbType } from "../core/facility-schema";
 import { queryParameters, readQuery } from "../core/sql";
 import { expiryWindow } from "../lambdas/filter-expiring/expiry-window";
-import { filterFacilities, type FacilityOutputs, type Provenance } from "../lambdas/filter-expiring/filter-facilities";
+import { filterFacilities, writableOutputs, type Provenance } from "../lambdas/filter-expiring/filter-facilities";
 import { ATHENA_MINIMUM_BYTES, ATHENA_USD_PER_TB, billedBytes, QUERIES_PER_RUN } from "./athena-cost";
 import { facilitiesLabel, type BenchContext } from "./lib/context";
 import { generateRecords } from "./lib/generator";
@@ -340,18 +339,8 @@ async function stage(
     maxDecompressedBytes: Number.MAX_SAFE_INTEGER,
     provenance,
     openSource: () => Readable.from(bytesOf(lines)),
-    openOutputs: (): FacilityOutputs => {
-      const outputs = { staged: createWriteStream(file), rejected: drop(), expiring: drop() };
-      return {
-        ...outputs,
-        async commit() {
-          await Promise.all(Object.values(outputs).map((sink) => finished(sink.end())));
-        },
-        async discard() {
-          for (const sink of Object.values(outputs)) sink.destroy();
-        },
-      };
-    },
+    openOutputs: () =>
+      writableOutputs({ staged: createWriteStream(file), rejected: drop(), quality: drop(), expiring: drop() }),
   });
   if (summary.valid !== lines.length || summary.rejected !== 0) {
     throw new Error(

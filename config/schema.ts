@@ -11,6 +11,7 @@ import {
   ATHENA_RESULTS_EXPIRATION_DAYS,
   EXPIRY_WINDOW_MONTHS,
   LOG_RETENTION_DAYS,
+  MAX_REJECTED_SHARE,
   NONCURRENT_VERSION_EXPIRATION_DAYS,
   describeAllowed,
   functionSetting,
@@ -87,6 +88,15 @@ export const configSchema = z.strictObject({
   alertEmails: z.array(z.email("an email address")).default([]),
   /** Accreditations expiring within this many months of the as-of date are reported. @default 6 (EXPIRY_WINDOW_MONTHS) */
   expiryWindowMonths: integerIn(EXPIRY_WINDOW_MONTHS, "a whole number of months").default(EXPIRY_WINDOW_MONTHS.default),
+  /**
+   * The largest share of an upload's records that may be invalid (0 to 1): past it the run fails,
+   * the rejected output is written and nothing is applied. @default 0.1 (MAX_REJECTED_SHARE)
+   */
+  maxRejectedShare: z
+    .number()
+    .min(MAX_REJECTED_SHARE.min, describeAllowed(MAX_REJECTED_SHARE))
+    .max(MAX_REJECTED_SHARE.max, describeAllowed(MAX_REJECTED_SHARE))
+    .default(MAX_REJECTED_SHARE.default),
   /** Retention of every log group the stack creates. @default 90 (LOG_RETENTION_DAYS) */
   logRetentionDays: z
     .number()

@@ -21,6 +21,11 @@ export const DATA_PREFIXES = {
   current: "current/facilities/",
   /** One line per rejected record, with its line number and every reason; one object per source object version. */
   rejected: "rejected/",
+  /**
+   * Beside rejected/: one line per kept record that was repaired or has warnings (its repairs
+   * with the values received and kept, its warnings); one object per source object version.
+   */
+  quality: "quality/",
   /** Facilities with an accreditation expiring within the window. */
   expiring: "transformed/expiring_facilities/",
   /** Athena query results; expired by the lifecycle configuration. */

@@ -19,35 +19,94 @@ export interface FieldDefinition {
   readonly type: ColumnType;
   /** Shown as the Glue column comment and in validation messages. */
   readonly comment?: string;
+  /**
+   * Optional for the product: null or missing, the record is kept with a warning and the column
+   * holds NULL (every Glue and DuckDB column is nullable). Otherwise null or missing rejects it.
+   */
+  readonly optional?: boolean;
+  /** The unambiguous normalizations applied to a value that is not already right (REPAIRS). */
+  readonly repairs?: readonly Repair[];
 }
+
+/**
+ * A normalization the validator applies and records (field, value received, value kept) instead
+ * of rejecting the record. Each is unambiguous: it cannot change what the value means.
+ */
+export type Repair = keyof typeof REPAIRS;
+
+/** What each repair does, as the docs' policy table and the quality report describe it. */
+export const REPAIRS = {
+  trim: "surrounding whitespace removed",
+  "integer-text": 'a whole number written as text ("310") read as the number',
+  "state-code": 'a state code in lower case or with spaces ("vt", "T X") upper-cased, spaces removed',
+  "zip-number": 'a ZIP written as a number (2115) zero-padded to 5 digits ("02115")',
+  "date-of-datetime":
+    'a date-time with a zero time ("2027-01-31T00:00:00") or in UTC ("2027-01-31T18:30:00Z") read as its date',
+} as const;
 
 const string: ColumnType = { kind: "string" };
 const int: ColumnType = { kind: "int" };
 const boolean: ColumnType = { kind: "boolean" };
 const arrayOf = (element: ColumnType): ColumnType => ({ kind: "array", element });
 const struct = (...fields: FieldDefinition[]): ColumnType => ({ kind: "struct", fields });
-const field = (name: string, type: ColumnType, comment?: string): FieldDefinition => ({ name, type, comment });
+/** The validation policy of a field: optional (null or missing kept with a warning), repairs beyond the default. */
+interface Policy {
+  readonly optional?: boolean;
+  readonly repairs?: readonly Repair[];
+}
 
-/** The columns of a facility record, as uploaded and validated, in table order. */
+/** Every string field, unless its policy says otherwise, has surrounding whitespace trimmed; every int reads "310". */
+export const DEFAULT_REPAIRS: Readonly<Record<ColumnType["kind"], readonly Repair[]>> = {
+  string: ["trim"],
+  int: ["integer-text"],
+  boolean: [],
+  array: [],
+  struct: [],
+};
+
+const field = (name: string, type: ColumnType, comment?: string, policy: Policy = {}): FieldDefinition => ({
+  name,
+  type,
+  comment,
+  ...(policy.optional && { optional: true }),
+  repairs: [...DEFAULT_REPAIRS[type.kind], ...(policy.repairs ?? [])],
+});
+const OPTIONAL: Policy = { optional: true };
+
+/**
+ * The columns of a facility record, as uploaded and validated, in table order. Each field's policy
+ * (optional, repairs) is the validation policy: what blocks a record, what is repaired, what is
+ * kept with a warning (docs/data-quality.md shows it as a table).
+ */
 export const FACILITY_COLUMNS: readonly FieldDefinition[] = [
   field("facility_id", string, "Unique facility identifier"),
   field("facility_name", string, "Facility display name"),
   field(
     "location",
-    struct(field("address", string), field("city", string), field("state", string), field("zip", string)),
+    struct(
+      field("address", string, undefined, OPTIONAL),
+      field("city", string),
+      field("state", string, undefined, { repairs: ["state-code"] }),
+      field("zip", string, undefined, { optional: true, repairs: ["zip-number"] }),
+    ),
     "Street address; state is a two-letter USPS code",
   ),
-  field("employee_count", int, "Number of employees, non-negative"),
-  field("services", arrayOf(string), "Services offered"),
+  field("employee_count", int, "Number of employees, non-negative", OPTIONAL),
+  field("services", arrayOf(string), "Services offered", OPTIONAL),
   field(
     "labs",
     arrayOf(struct(field("lab_name", string), field("certifications", arrayOf(string)))),
     "On-site laboratories and their certifications",
+    OPTIONAL,
   ),
   field(
     "accreditations",
     arrayOf(
-      struct(field("accreditation_body", string), field("accreditation_id", string), field("valid_until", string)),
+      struct(
+        field("accreditation_body", string),
+        field("accreditation_id", string),
+        field("valid_until", string, undefined, { repairs: ["date-of-datetime"] }),
+      ),
     ),
     "Accreditations; valid_until is an ISO date (YYYY-MM-DD)",
   ),

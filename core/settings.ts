@@ -15,6 +15,21 @@ export interface IntegerSetting {
 export const EXPIRY_WINDOW_MONTHS = { default: 6, min: 1, max: 60 } as const satisfies IntegerSetting;
 
 /**
+ * The largest share of an upload's records that may be invalid (superseded repeats do not count):
+ * past it the ingest fails loudly and nothing is applied to the current state. A registry export
+ * with a tenth of its records broken is more likely a wrong export than a few bad rows.
+ */
+export const MAX_REJECTED_SHARE = { default: 0.1, min: 0, max: 1, fraction: true } as const satisfies FractionSetting;
+
+/** A decimal setting (0.1, not only whole numbers): its default and the inclusive range it must fall in. */
+export interface FractionSetting {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly fraction: true;
+}
+
+/**
  * What an execution's input may pin (its `settings` field): the state machine fills in what is
  * missing with the execution's start date and the configured window.
  */
@@ -62,7 +77,7 @@ export interface ChoiceSetting {
 }
 
 /** Any numeric setting: a range, a minimum or a list of choices. */
-export type NumericSetting = IntegerSetting | MinimumSetting | ChoiceSetting;
+export type NumericSetting = IntegerSetting | MinimumSetting | ChoiceSetting | FractionSetting;
 
 /**
  * Retention of every log group the stack creates, in days. CloudWatch Logs accepts only these
@@ -125,6 +140,9 @@ export function functionSetting(fn: ConfigurableFunction, name: FunctionSettingN
 
 /** True when `value` is allowed: a whole number within the range or from the minimum, or one of the choices. */
 export function isAllowed(setting: NumericSetting, value: unknown): value is number {
+  if ("fraction" in setting) {
+    return typeof value === "number" && Number.isFinite(value) && value >= setting.min && value <= setting.max;
+  }
   if ("choices" in setting) return typeof value === "number" && setting.choices.includes(value);
   if ("max" in setting) return isWithin(setting, value);
   return typeof value === "number" && Number.isSafeInteger(value) && value >= setting.min;
@@ -135,6 +153,7 @@ export function isAllowed(setting: NumericSetting, value: unknown): value is num
  * least 10000000", "one of CloudWatch's retention periods: 1, 3, 5, ...".
  */
 export function describeAllowed(setting: NumericSetting): string {
+  if ("fraction" in setting) return `a number from ${setting.min} to ${setting.max}`;
   if ("choices" in setting) return `one of ${setting.choicesAre}: ${setting.choices.join(", ")}`;
   if ("max" in setting) return describeRange(setting);
   return `a whole number of at least ${setting.min}`;

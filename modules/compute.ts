@@ -5,9 +5,9 @@
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
-import { FUNCTION_DEFAULTS, LOG_RETENTION_DAYS } from "../core/settings";
+import { FUNCTION_DEFAULTS, LOG_RETENTION_DAYS, MAX_REJECTED_SHARE } from "../core/settings";
 import { bundleLambda } from "./lambda-bundle";
 import { ServiceRole } from "./iam";
 import type { PolicyStatement } from "./policy-document";
@@ -29,6 +29,8 @@ export interface ComputeProps {
   readonly namePrefix: string;
   /** @default 90 (LOG_RETENTION_DAYS in core/settings.ts) */
   readonly logRetentionDays?: number;
+  /** filter-expiring's MAX_REJECTED_SHARE. @default 0.1 (MAX_REJECTED_SHARE in core/settings.ts) */
+  readonly maxRejectedShare?: number;
   /** @default - see FunctionSettings */
   readonly filterExpiring?: FunctionSettings;
   /** @default - see FunctionSettings */
@@ -67,7 +69,9 @@ export class Compute extends Construct {
       description: "Validates uploaded facility records and finds accreditations expiring within the window",
       defaults: FUNCTION_DEFAULTS.filterExpiring,
       settings: props.filterExpiring,
-      environment: {},
+      environment: {
+        MAX_REJECTED_SHARE: textOf(props.maxRejectedShare ?? MAX_REJECTED_SHARE.default),
+      },
       permissions: [
         {
           Sid: "ReadUploads",
@@ -80,7 +84,12 @@ export class Compute extends Construct {
           Sid: "WriteStageOutputs",
           Effect: "Allow",
           Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-          Resource: [storage.objectArns("staging"), storage.objectArns("rejected"), storage.objectArns("expiring")],
+          Resource: [
+            storage.objectArns("staging"),
+            storage.objectArns("rejected"),
+            storage.objectArns("quality"),
+            storage.objectArns("expiring"),
+          ],
         },
       ],
     });
@@ -192,4 +201,9 @@ export class Compute extends Construct {
 
     return { handlerName: name, function: fn, role, logGroup, functionArn: fn.arn, functionName: fn.functionName };
   }
+}
+
+/** A number as an environment variable's text; a module variable (a token) as its reference. */
+function textOf(value: number): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
 }

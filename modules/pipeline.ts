@@ -27,6 +27,7 @@ import {
   FUNCTION_DEFAULTS,
   FUNCTION_LIMITS,
   LOG_RETENTION_DAYS,
+  MAX_REJECTED_SHARE,
   NONCURRENT_VERSION_EXPIRATION_DAYS,
   describeAllowed,
   functionSetting,
@@ -83,6 +84,12 @@ export interface FacilityPipelineProps {
    * @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts)
    */
   readonly expiryWindowMonths?: number;
+  /**
+   * The largest share of an upload's records that may be invalid, 0 to 1: past it the ingest
+   * fails loudly, writes the rejected output and applies nothing.
+   * @default 0.1 (MAX_REJECTED_SHARE in core/settings.ts)
+   */
+  readonly maxRejectedShare?: number;
   /**
    * Retention of every log group, one of CloudWatch's retention periods.
    * @default 90 (LOG_RETENTION_DAYS in core/settings.ts)
@@ -144,6 +151,7 @@ export class FacilityPipeline extends Construct {
       storage: this.storage,
       namePrefix: props.namePrefix,
       logRetentionDays: props.logRetentionDays,
+      maxRejectedShare: props.maxRejectedShare,
       filterExpiring: props.functions?.filterExpiring,
       relocateResults: props.functions?.relocateResults,
       logsKmsKeyArn: props.kmsKeyArn,
@@ -232,6 +240,7 @@ const NAMED_PROPS = {
 /** The numeric props, each with the setting (core/settings.ts) whose range or choices it must keep to. */
 const NUMERIC_PROPS = {
   expiryWindowMonths: EXPIRY_WINDOW_MONTHS,
+  maxRejectedShare: MAX_REJECTED_SHARE,
   logRetentionDays: LOG_RETENTION_DAYS,
   athenaResultsExpirationDays: ATHENA_RESULTS_EXPIRATION_DAYS,
   noncurrentVersionExpirationDays: NONCURRENT_VERSION_EXPIRATION_DAYS,

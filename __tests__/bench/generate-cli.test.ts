@@ -13,6 +13,7 @@ describe("parseGenerateArgs", () => {
       out: "f.jsonl",
       facilities: 100_000,
       invalidRate: 0.01,
+      repairRate: 0,
       seed: 1,
       format: "jsonl",
       gzip: false,
@@ -25,8 +26,20 @@ describe("parseGenerateArgs", () => {
         "--format=array",
         "--gzip",
         "--seed=42",
+        "--repair-rate=5%",
       ]),
-    ).toMatchObject({ facilities: 2500, invalidRate: 0.25, out: "-", format: "array", gzip: true, seed: 42 });
+    ).toMatchObject({
+      facilities: 2500,
+      invalidRate: 0.25,
+      repairRate: 0.05,
+      out: "-",
+      format: "array",
+      gzip: true,
+      seed: 42,
+    });
+    expect(() => parseGenerateArgs(["--facilities=1", "--invalid-rate=0", "--out=-", "--repair-rate=2"])).toThrow(
+      '--repair-rate must be a number from 0 to 1 such as 0.05, or a percentage such as 5% (received "2")',
+    );
     expect(parseCount("1m")).toBe(1_000_000);
     expect(parseCount("1.5k")).toBe(1500);
     expect(parseCount("10_000")).toBe(10_000);

@@ -6,10 +6,11 @@ import { Readable, Writable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import { expiryWindow } from "../../lambdas/filter-expiring/expiry-window";
 import { US_STATE_AND_TERRITORY_CODES, validateFacility } from "../../lambdas/filter-expiring/facility-validation";
-import { filterFacilities, type FacilityOutputs } from "../../lambdas/filter-expiring/filter-facilities";
+import { filterFacilities, writableOutputs } from "../../lambdas/filter-expiring/filter-facilities";
 import {
   generateRecords,
   INVALID_KINDS,
+  REPAIRABLE_KINDS,
   writeRecords,
   type FileFormat,
   type GeneratedRecord,
@@ -39,13 +40,7 @@ async function generateFile(options: GeneratorOptions, format: FileFormat = "jso
 /** Runs the real filter-expiring core over a file's bytes, outputs dropped. */
 async function ingest(bytes: Buffer) {
   const drop = () => new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const outputs = (): FacilityOutputs => ({
-    staged: drop(),
-    rejected: drop(),
-    expiring: drop(),
-    commit: async () => undefined,
-    discard: async () => undefined,
-  });
+  const outputs = () => writableOutputs({ staged: drop(), rejected: drop(), quality: drop(), expiring: drop() });
   return filterFacilities({
     source: "raw/generated.jsonl",
     window: expiryWindow("2026-11-26", 6),
@@ -117,6 +112,22 @@ describe("validity against the real validator", () => {
     }
   });
 
+  test.each(REPAIRABLE_KINDS)("every %s record is kept, with one repair or warning", (kind) => {
+    const quirky = [...generateRecords({ facilities: 4000, repairRate: 0.3, invalidRate: 0.1, seed: 12 })].filter(
+      (record) => record.repairableKind === kind,
+    );
+    expect(quirky.length).toBeGreaterThan(50);
+    for (const record of quirky) {
+      const result = validateFacility(JSON.parse(record.text), record.text);
+      expect(result.valid).toBe(true);
+      if (result.valid) expect(result.repairs.length + result.warnings.length).toBe(1);
+    }
+  });
+
+  test("without a repair rate, no record has a quirk (the files are as they were)", () => {
+    expect(records.filter((record) => record.repairableKind !== undefined)).toEqual([]);
+  });
+
   test("the invalid share follows the rate", () => {
     const invalid = records.filter((record) => record.invalidKind !== undefined).length;
     expect(invalid / records.length).toBeGreaterThan(0.17);
@@ -128,18 +139,29 @@ describe("validity against the real validator", () => {
     ["array", false],
     ["array", true],
   ] as const)("filter-expiring's counts match the generator's summary (%s, gzip %s)", async (format, gzip) => {
-    const { summary, bytes } = await generateFile({ facilities: 2000, invalidRate: 0.1, seed: 5 }, format, gzip);
+    const { summary, bytes } = await generateFile(
+      { facilities: 2000, invalidRate: 0.1, repairRate: 0.05, seed: 5 },
+      format,
+      gzip,
+    );
     if (gzip) expect(gunzipSync(bytes).toString("utf8").startsWith("[\n{")).toBe(true);
     const result = await ingest(bytes);
     expect(result).toMatchObject({
       records: 2000,
       valid: summary.valid,
       rejected: summary.invalid,
+      repaired:
+        summary.repairableByKind["numeric-string-count"] +
+        summary.repairableByKind["lowercase-state"] +
+        summary.repairableByKind["numeric-zip"] +
+        summary.repairableByKind["utc-datetime"],
+      warnings: summary.repairableByKind["null-address"],
       superseded: 0,
       passes: 1,
       format: format === "jsonl" ? "json-lines" : "json-array",
     });
     expect(summary.invalid).toBeGreaterThan(150);
+    expect(summary.repairable).toBeGreaterThan(50);
   });
 });
 

@@ -14,6 +14,7 @@ describe("config validation", () => {
       alertEmails: [],
       expiryWindowMonths: 6,
       logRetentionDays: 90,
+      maxRejectedShare: 0.1,
       athenaBytesScannedCutoff: 1024 ** 3,
       functions: {},
       backend: { type: "local" },

@@ -114,7 +114,14 @@ function ingestResult(key = KEY, versionId = VERSION_ID) {
     windowMonths: 6,
     records: 10,
     valid: 9,
+    repaired: 0,
+    warnings: 0,
     rejected: 1,
+    rejectedExpiring: 0,
+    rejectedExpiringRecords: [],
+    reasonCounts: { "(record): not valid JSON": 1 },
+    repairCounts: {},
+    warningCounts: {},
     expiring: 3,
     expired: 1,
     unknownFields: 0,
@@ -700,6 +707,7 @@ describe("facility-pipeline.asl.json, as written", () => {
       ExtractFacilitySummary: "arn:aws:states:::athena:startQueryExecution.sync",
       PublishFacilitySummary: "arn:aws:states:::lambda:invoke",
       NotifyFailure: "arn:aws:states:::sns:publish",
+      NotifyRejectedExpiring: "arn:aws:states:::sns:publish",
     });
   });
 
@@ -783,7 +791,7 @@ describe("facility-pipeline.asl.json, as written", () => {
     const failedStates = statesOf(definition)
       .filter(({ state }) => state.Type === "Pass" && typeof state.Result === "string")
       .map(({ state }) => state.Result as string);
-    expect(failedStates.sort()).toEqual(["Analyze", "IngestFacilities", "MergeCurrentState"]);
+    expect(failedStates.sort()).toEqual(["Analyze", "IngestFacilities", "MergeCurrentState", "NotifyRejectedExpiring"]);
     for (const state of failedStates) expect(subjectTemplate.replace("{}", state).length).toBeLessThanOrEqual(100);
     expect(
       ((definition.States as Record<string, JsonObject>).NotifyFailure.Parameters as JsonObject)["Subject.$"],

@@ -13,6 +13,8 @@ import { LocalPipeline, objectCreatedEvent } from "../../local/pipeline";
 import { extendedSampleRecords, jsonLines } from "../fixtures/facilities";
 
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+// Upload 2 has 2 invalid records of 14 (14%), more than the default MAX_REJECTED_SHARE (10%).
+process.env.MAX_REJECTED_SHARE = "0.25";
 
 const AS_OF = "2026-11-26";
 const WINDOW_END = "2027-05-26";

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { readResultRows } from "../../local/athena";
+import type { FilterOutputKeys } from "../../lambdas/shared/output-keys";
 import { LocalPipeline, type ExecutionResult } from "../../local/pipeline";
 import { withPipeline } from "../reliability/helpers";
 
@@ -28,8 +29,8 @@ function scratchFile(name: string, content: string | Buffer): string {
 const records = readFileSync(EXTENDED, "utf8").trim().split("\n");
 
 /** The output keys the ingest reported. */
-function outputsOf(run: ExecutionResult): { staging: string; rejected: string; expiring: string } {
-  return run.ingest!.outputs as { staging: string; rejected: string; expiring: string };
+function outputsOf(run: ExecutionResult): FilterOutputKeys {
+  return run.ingest!.outputs as FilterOutputKeys;
 }
 
 async function stateCounts(pipeline: LocalPipeline): Promise<Record<string, string | null>[]> {
@@ -90,6 +91,7 @@ describe("the local pipeline on the extended sample", () => {
     expect(outputsOf(run)).toEqual({
       staging: `staging/facilities/${version}`,
       rejected: `rejected/${version}`,
+      quality: `quality/${version}`,
       expiring: `transformed/expiring_facilities/${version}`,
     });
     expect(keys).toEqual(

@@ -74,6 +74,14 @@ describe("compute module", () => {
     expect(definition.States.ResolveRunSettings.Parameters["windowMonths.$"]).toBe("States.StringToJson('3')");
   });
 
+  test("maxRejectedShare reaches filter-expiring's environment (MAX_REJECTED_SHARE), 0.1 by default", () => {
+    const variables = (stack: ReturnType<typeof synthStack>) =>
+      (functionNamed(stack, "hfap-test-filter-expiring").environment as { variables: Record<string, string> })
+        .variables;
+    expect(variables(synthStack()).MAX_REJECTED_SHARE).toBe("0.1");
+    expect(variables(synthStack({ maxRejectedShare: 0.02 })).MAX_REJECTED_SHARE).toBe("0.02");
+  });
+
   test("each function has a log group with the configured retention", () => {
     const groups = Object.values(resourcesOfType(synthStack({ logRetentionDays: 14 }), "aws_cloudwatch_log_group"));
     for (const name of ["/aws/lambda/hfap-test-filter-expiring", "/aws/lambda/hfap-test-relocate-results"]) {
@@ -81,7 +89,7 @@ describe("compute module", () => {
     }
   });
 
-  test("filter-expiring may read raw/ (any version) and write staging/, rejected/, transformed/ only", () => {
+  test("filter-expiring may read raw/ (any version) and write staging/, rejected/, quality/, transformed/ only", () => {
     const policy = policyOfFunction(stack, functionNamed(stack, "hfap-test-filter-expiring"));
     const s3 = policy.Statement.filter((statement) => String(statement.Action).includes("s3:"));
     expect(s3).toEqual([
@@ -98,6 +106,7 @@ describe("compute module", () => {
         Resource: [
           `${bucketArn}/staging/facilities/*`,
           `${bucketArn}/rejected/*`,
+          `${bucketArn}/quality/*`,
           `${bucketArn}/transformed/expiring_facilities/*`,
         ],
       },

@@ -32,10 +32,15 @@ interface ExpectedOutcome {
   readonly errorMessage?: string;
   /** false: the whole file is refused and no output may exist. */
   readonly written?: boolean;
+  /** false: past MAX_REJECTED_SHARE, the staged and expiring outputs are dropped (rejected and quality are written). */
+  readonly staged?: boolean;
   readonly records?: number;
   readonly valid?: number;
   readonly rejected?: number;
-  readonly rejectedLines?: readonly { readonly line: number; readonly reason: string }[];
+  /** Every rejected line, in order, with a substring of one of its reasons; `expiring` when it still shows an accreditation in the window. */
+  readonly rejectedLines?: readonly { readonly line: number; readonly reason: string; readonly expiring?: boolean }[];
+  /** Every line of quality/<name>.jsonl (kept records repaired or with warnings), with a substring of one repair or warning. */
+  readonly qualityLines?: readonly { readonly line: number; readonly note: string }[];
 }
 
 interface RejectedLine {
@@ -43,6 +48,19 @@ interface RejectedLine {
   readonly facility_id: string | null;
   readonly reasons: readonly { readonly field: string; readonly message: string }[];
   readonly text: string;
+  readonly expiring_accreditations?: readonly unknown[];
+}
+
+interface QualityLine {
+  readonly line: number;
+  readonly facility_id: string;
+  readonly repairs: readonly {
+    readonly field: string;
+    readonly repairs: string[];
+    readonly received: unknown;
+    readonly kept: unknown;
+  }[];
+  readonly warnings: readonly { readonly field: string; readonly message: string }[];
 }
 
 const manifest = (JSON.parse(readFileSync(join(CORPUS, "expected.json"), "utf8")) as { files: ExpectedOutcome[] })
@@ -117,17 +135,25 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
     (await pipeline.listKeys(outputKey)).includes(outputKey) ? pipeline.readObject(outputKey) : undefined;
 
   beforeAll(async () => {
-    run = await withEnv(expected.env ?? {}, async () => {
+    // The corpus files are dense with bad records on purpose (a few lines show many rules), so the
+    // rejected-share threshold is off unless a file's env sets it (the threshold has files of its own).
+    run = await withEnv({ MAX_REJECTED_SHARE: "1", ...expected.env }, async () => {
       const uploaded = await pipeline.upload(path, key);
       outputs = await outputKeysOf(uploaded);
       return pipeline.runExecution(uploaded);
     });
   });
 
+  const rejectedExpiring = (expected.rejectedLines ?? []).filter((entry) => entry.expiring).length;
   test(`${expected.status}${expected.error ? ` with ${expected.error}` : ""}`, () => {
     expect(run.status).toBe(expected.status);
     if (expected.status === "SUCCEEDED") {
-      expect(run.notifications).toEqual([]);
+      // Only rejected records that still show an expiring accreditation are worth a message.
+      expect(run.notifications.map((n) => n.subject)).toEqual(
+        rejectedExpiring > 0 ? ["Facility pipeline: rejected records with expiring accreditations"] : [],
+      );
+      if (rejectedExpiring > 0)
+        expect(run.notifications[0].message).toMatch(new RegExp(`^${rejectedExpiring} rejected record`));
       return;
     }
     expect(run.error?.error).toBe(expected.error);
@@ -145,10 +171,10 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
   }
 
   test(`records ${expected.records} = valid ${expected.valid} + rejected ${expected.rejected}`, async () => {
-    const staged = linesOf((await read(outputs.staging))!);
     const rejected = linesOf((await read(outputs.rejected))!);
-    expect(staged).toHaveLength(expected.valid!);
     expect(rejected).toHaveLength(expected.rejected!);
+    if (expected.staged === false) expect(await read(outputs.staging)).toBeUndefined();
+    else expect(linesOf((await read(outputs.staging))!)).toHaveLength(expected.valid!);
     if (run.ingest !== null) {
       expect(run.ingest).toMatchObject({
         records: expected.records,
@@ -163,7 +189,9 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
   });
 
   test("every staged line is a valid record in canonical form, with its provenance", async () => {
-    // Written even when no record is valid: every version has all three outputs.
+    // Past MAX_REJECTED_SHARE nothing is staged.
+    if (expected.staged === false) return expect(await read(outputs.staging)).toBeUndefined();
+    // Written even when no record is valid: every version has all four outputs.
     const staged = await read(outputs.staging);
     expect(staged).toBeDefined();
     const lines = linesOf(staged!);
@@ -182,6 +210,9 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
     const isArray = lines.join("\n").trimStart().startsWith("[");
 
     expect(rejected.map((record) => record.line)).toEqual(expected.rejectedLines!.map((entry) => entry.line));
+    expect(rejected.map((record) => [record.line, record.expiring_accreditations !== undefined])).toEqual(
+      expected.rejectedLines!.map((entry) => [entry.line, entry.expiring === true]),
+    );
     rejected.forEach((record, i) => {
       const reasons = record.reasons.map((reason) => `${reason.field}: ${reason.message}`);
       expect({ line: record.line, reasons }).toEqual({
@@ -208,10 +239,32 @@ describe.each(manifest.map((entry) => [entry.file, entry] as const))("%s", (file
     });
   });
 
+  test("every repaired record or record with a warning is in quality/, with the values received and kept", async () => {
+    const quality = linesOf((await read(outputs.quality)) ?? "").map((line) => JSON.parse(line) as QualityLine);
+    const expectedLines = expected.qualityLines ?? [];
+    expect(quality.map((record) => record.line)).toEqual(expectedLines.map((entry) => entry.line));
+    quality.forEach((record, i) => {
+      const notes = [
+        ...record.repairs.map((r) => `${r.field}: ${JSON.stringify(r.received)} -> ${JSON.stringify(r.kept)}`),
+        ...record.warnings.map((w) => `${w.field}: ${w.message}`),
+      ];
+      expect({ line: record.line, notes }).toEqual({
+        line: record.line,
+        notes: expect.arrayContaining([expect.stringContaining(expectedLines[i].note)]),
+      });
+    });
+    if (run.ingest !== null && expected.status === "SUCCEEDED") {
+      expect(run.ingest.repaired).toBe(quality.filter((record) => record.repairs.length > 0).length);
+      expect(run.ingest.warnings).toBe(quality.filter((record) => record.warnings.length > 0).length);
+      expect(run.ingest.rejectedExpiring).toBe(rejectedExpiring);
+    }
+  });
+
   test("the expiring output holds only staged facilities", async () => {
-    const stagedIds = new Set(linesOf((await read(outputs.staging))!).map((line) => JSON.parse(line).facility_id));
+    const stagedIds = new Set(linesOf((await read(outputs.staging)) ?? "").map((line) => JSON.parse(line).facility_id));
     // Written even when empty, like the staged output.
     const expiring = await read(outputs.expiring);
+    if (expected.staged === false) return expect(expiring).toBeUndefined();
     expect(expiring).toBeDefined();
     const expiringIds = linesOf(expiring!).map((line) => JSON.parse(line).facility_id as string);
     expect(expiringIds.filter((id) => !stagedIds.has(id))).toEqual([]);

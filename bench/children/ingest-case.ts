@@ -7,7 +7,7 @@
  *
  * Cases:
  *   filter-facilities  the filter-expiring core (filterFacilities) reading the file as a stream,
- *                      its three outputs written to sinks that count and drop the bytes
+ *                      its four outputs written to sinks that count and drop the bytes
  *   parse-lines        baseline (a): read the file as a stream, JSON.parse each line, nothing else
  *   naive              baseline (b): read the whole file, split it, JSON.parse every line, filter
  *   idle               nothing: the RSS of a bare Node process, for reference
@@ -15,7 +15,7 @@
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { Writable } from "node:stream";
 import { expiryWindow, type ExpiryWindow } from "../../lambdas/filter-expiring/expiry-window";
-import { filterFacilities, type FacilityOutputs } from "../../lambdas/filter-expiring/filter-facilities";
+import { filterFacilities, writableOutputs } from "../../lambdas/filter-expiring/filter-facilities";
 import { benchProvenance } from "../lib/provenance";
 
 export type IngestCaseName = "filter-facilities" | "parse-lines" | "naive" | "idle";
@@ -52,7 +52,12 @@ class CountingSink extends Writable {
 }
 
 async function runFilterFacilities(request: IngestCaseRequest, window: ExpiryWindow) {
-  const sinks = { staged: new CountingSink(), rejected: new CountingSink(), expiring: new CountingSink() };
+  const sinks = {
+    staged: new CountingSink(),
+    rejected: new CountingSink(),
+    quality: new CountingSink(),
+    expiring: new CountingSink(),
+  };
   const summary = await filterFacilities({
     source: request.file,
     window,
@@ -60,15 +65,7 @@ async function runFilterFacilities(request: IngestCaseRequest, window: ExpiryWin
     maxDecompressedBytes: Number.MAX_SAFE_INTEGER,
     provenance: benchProvenance(request.file),
     openSource: () => createReadStream(request.file),
-    openOutputs: (): FacilityOutputs => ({
-      ...sinks,
-      async commit() {
-        await Promise.all(Object.values(sinks).map((sink) => new Promise<void>((done) => sink.end(done))));
-      },
-      async discard() {
-        for (const sink of Object.values(sinks)) sink.destroy();
-      },
-    }),
+    openOutputs: () => writableOutputs(sinks),
   });
   return {
     records: summary.records,

@@ -8,7 +8,9 @@
  * pipeline that waits for the sink, so memory does not depend on the number of facilities.
  *
  * A share of records (the invalid rate) is broken in one of INVALID_KINDS' ways, each of which
- * the filter-expiring validator must reject; the summary says how many of each were written.
+ * the filter-expiring validator must reject; another share of the rest (the repair rate) carries
+ * one of REPAIRABLE_KINDS' quirks, which it must keep with a repair or a warning. The summary says
+ * how many of each were written.
  */
 import { createWriteStream, renameSync, rmSync } from "node:fs";
 import { Readable, type Writable } from "node:stream";
@@ -35,11 +37,11 @@ export const INVALID_KINDS = [
   "malformed-json",
   /** Valid JSON, but the record is wrapped in an array instead of being an object. */
   "not-an-object",
-  /** A required field (or location.zip) is absent. */
+  /** A required field is absent: facility_name, location, location.city or accreditations. */
   "missing-field",
-  /** A field of the wrong JSON type: employee_count "120", services "A, B", zip 12345, accreditations {}. */
+  /** A field of the wrong JSON type: employee_count "120 staff", services "A, B", zip true, accreditations {}. */
   "wrong-type",
-  /** location.state is not a USPS code: "Texas", "XX", "tx" or "". */
+  /** location.state is not a USPS code: "Texas", "XX" or "". */
   "unknown-state",
   /** An accreditation's valid_until is not a real YYYY-MM-DD date: 2026-02-30, 12/31/2026, 2027-13-01. */
   "impossible-date",
@@ -49,6 +51,21 @@ export const INVALID_KINDS = [
 ] as const;
 export type InvalidKind = (typeof INVALID_KINDS)[number];
 
+/** The quirks of a real export that filter-expiring keeps, with a repair or a warning. */
+export const REPAIRABLE_KINDS = [
+  /** employee_count written as text: "120". */
+  "numeric-string-count",
+  /** location.state in lower case: "tx". */
+  "lowercase-state",
+  /** location.zip written as a number: 2115 for "02115". */
+  "numeric-zip",
+  /** an accreditation's valid_until as a UTC midnight date-time: "2027-01-31T00:00:00Z". */
+  "utc-datetime",
+  /** location.address null (a warning, not a repair). */
+  "null-address",
+] as const;
+export type RepairableKind = (typeof REPAIRABLE_KINDS)[number];
+
 export type FileFormat = "jsonl" | "array";
 
 export interface GeneratorOptions {
@@ -56,6 +73,8 @@ export interface GeneratorOptions {
   readonly facilities: number;
   /** Share of records that are invalid, 0 to 1. @default 0 */
   readonly invalidRate?: number;
+  /** Share of the valid records with a repairable quirk, 0 to 1. @default 0 */
+  readonly repairRate?: number;
   /** @default 1 */
   readonly seed?: number;
 }
@@ -65,6 +84,7 @@ export interface GeneratedRecord {
   readonly index: number;
   readonly text: string;
   readonly invalidKind?: InvalidKind;
+  readonly repairableKind?: RepairableKind;
 }
 
 export interface GenerationSummary {
@@ -72,6 +92,9 @@ export interface GenerationSummary {
   readonly valid: number;
   readonly invalid: number;
   readonly invalidByKind: Readonly<Record<InvalidKind, number>>;
+  /** Of the valid, those with a repairable quirk. */
+  readonly repairable: number;
+  readonly repairableByKind: Readonly<Record<RepairableKind, number>>;
   /** Bytes of JSON written (before gzip). */
   readonly bytes: number;
   readonly format: FileFormat;
@@ -103,12 +126,15 @@ interface GeneratedFacility {
 /** Checks generator options; returns every problem, each naming the value received. */
 export function generatorOptionProblems(options: GeneratorOptions): string[] {
   const problems: string[] = [];
-  const { facilities, invalidRate = 0, seed = DEFAULT_SEED } = options;
+  const { facilities, invalidRate = 0, repairRate = 0, seed = DEFAULT_SEED } = options;
   if (!Number.isSafeInteger(facilities) || facilities < 0) {
     problems.push(`facilities must be a whole number, 0 or more (received ${facilities})`);
   }
   if (!(typeof invalidRate === "number" && invalidRate >= 0 && invalidRate <= 1)) {
     problems.push(`invalid rate must be a number from 0 to 1, e.g. 0.01 for 1% (received ${invalidRate})`);
+  }
+  if (!(typeof repairRate === "number" && repairRate >= 0 && repairRate <= 1)) {
+    problems.push(`repair rate must be a number from 0 to 1, e.g. 0.05 for 5% (received ${repairRate})`);
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     problems.push(`seed must be a whole number from 0 to 4294967295 (received ${seed})`);
@@ -121,6 +147,7 @@ export function* generateRecords(options: GeneratorOptions): Generator<Generated
   const problems = generatorOptionProblems(options);
   if (problems.length > 0) throw new RangeError(problems.join("; "));
   const invalidRate = options.invalidRate ?? 0;
+  const repairRate = options.repairRate ?? 0;
   const seed = options.seed ?? DEFAULT_SEED;
   const idDigits = Math.max(ID_DIGITS, String(Math.max(0, options.facilities - 1)).length);
   for (let index = 0; index < options.facilities; index++) {
@@ -129,7 +156,11 @@ export function* generateRecords(options: GeneratorOptions): Generator<Generated
     const broken = random.fraction() < invalidRate;
     const kindTicket = random.uint32();
     const facility = generateFacility(random, index, idDigits);
-    if (!broken) {
+    // Drawn after the facility, and only when asked for, so files without quirks stay as they were.
+    if (!broken && repairRate > 0 && random.fraction() < repairRate) {
+      const repairableKind = REPAIRABLE_KINDS[random.uint32() % REPAIRABLE_KINDS.length];
+      yield { index, text: addQuirk(facility, repairableKind), repairableKind };
+    } else if (!broken) {
       yield { index, text: JSON.stringify(facility) };
     } else {
       const invalidKind = INVALID_KINDS[kindTicket % INVALID_KINDS.length];
@@ -195,22 +226,21 @@ function breakRecord(facility: GeneratedFacility, kind: InvalidKind, random: Ran
     case "not-an-object":
       return `[${JSON.stringify(facility)}]`;
     case "missing-field": {
-      const field = random.pick(["facility_name", "location", "employee_count", "accreditations", "zip"]);
-      if (field === "zip") delete (facility.location as Partial<GeneratedFacility["location"]>).zip;
+      const field = random.pick(["facility_name", "location", "city", "accreditations"]);
+      if (field === "city") delete (facility.location as Partial<GeneratedFacility["location"]>).city;
       else delete record[field];
       break;
     }
     case "wrong-type": {
       const variant = random.int(0, 3);
-      if (variant === 0) record.employee_count = String(facility.employee_count);
+      if (variant === 0) record.employee_count = `${facility.employee_count} staff`;
       else if (variant === 1) record.services = facility.services.join(", ");
-      else if (variant === 2)
-        (facility.location as Record<string, unknown>).zip = Number(facility.location.zip.slice(0, 5));
+      else if (variant === 2) (facility.location as Record<string, unknown>).zip = true;
       else record.accreditations = {};
       break;
     }
     case "unknown-state":
-      facility.location.state = random.pick(["Texas", "XX", facility.location.state.toLowerCase(), ""]);
+      facility.location.state = random.pick(["Texas", "XX", ""]);
       break;
     case "impossible-date": {
       if (facility.accreditations.length === 0) {
@@ -231,6 +261,33 @@ function breakRecord(facility: GeneratedFacility, kind: InvalidKind, random: Ran
   return JSON.stringify(facility);
 }
 
+function addQuirk(facility: GeneratedFacility, kind: RepairableKind): string {
+  const record = facility as unknown as Record<string, unknown>;
+  const location = facility.location as Record<string, unknown>;
+  switch (kind) {
+    case "numeric-string-count":
+      record.employee_count = String(facility.employee_count);
+      break;
+    case "lowercase-state":
+      location.state = facility.location.state.toLowerCase();
+      break;
+    case "numeric-zip":
+      location.zip = Number(facility.location.zip.slice(0, 5));
+      break;
+    case "utc-datetime":
+      if (facility.accreditations.length > 0) {
+        facility.accreditations[0].valid_until = `${facility.accreditations[0].valid_until}T00:00:00Z`;
+      } else {
+        record.employee_count = String(facility.employee_count); // nothing to date: a count as text instead
+      }
+      break;
+    case "null-address":
+      location.address = null;
+      break;
+  }
+  return JSON.stringify(facility);
+}
+
 /**
  * Writes records to `sink` as JSON Lines or as one JSON array (one element per line), gzipped if
  * asked, waiting for the sink whenever it is full. Resolves once the sink has finished.
@@ -242,6 +299,11 @@ export async function writeRecords(
   sink: Writable,
 ): Promise<Omit<GenerationSummary, "format" | "gzip" | "seed">> {
   const invalidByKind = Object.fromEntries(INVALID_KINDS.map((kind) => [kind, 0])) as Record<InvalidKind, number>;
+  const repairableByKind = Object.fromEntries(REPAIRABLE_KINDS.map((kind) => [kind, 0])) as Record<
+    RepairableKind,
+    number
+  >;
+  let repairable = 0;
   let facilities = 0;
   let invalid = 0;
   let bytes = 0;
@@ -256,6 +318,9 @@ export async function writeRecords(
       if (record.invalidKind !== undefined) {
         invalid++;
         invalidByKind[record.invalidKind]++;
+      } else if (record.repairableKind !== undefined) {
+        repairable++;
+        repairableByKind[record.repairableKind]++;
       }
       if (batch.length >= BATCH_BYTES) {
         const chunk = Buffer.from(batch, "utf8");
@@ -276,7 +341,7 @@ export async function writeRecords(
   const source = Readable.from(batches(), { objectMode: false, highWaterMark: BATCH_BYTES });
   if (gzip) await pipeline(source, createGzip({ level: 6 }), sink);
   else await pipeline(source, sink);
-  return { facilities, valid: facilities - invalid, invalid, invalidByKind, bytes };
+  return { facilities, valid: facilities - invalid, invalid, invalidByKind, repairable, repairableByKind, bytes };
 }
 
 export interface FileOptions extends GeneratorOptions {

@@ -3,21 +3,34 @@
  * the domain rules that a Glue type cannot express (REFINEMENTS below).
  *
  * The checker is compiled once from the column definitions, so a column added to the schema is
- * validated (as required, with its type) without touching this file. Every problem is reported,
- * each with the path of its field ("accreditations[1].valid_until"). Fields the schema does not
- * know are dropped from the canonical output and counted.
+ * validated (with its type and its policy: optional, repairs) without touching this file. Every
+ * problem is reported, each with the path of its field ("accreditations[1].valid_until"). A value
+ * a field's repairs can normalize is repaired and recorded (field, value received, value kept); an
+ * optional field that is null or missing is kept as null with a warning. Fields the schema does
+ * not know are dropped from the canonical output and counted.
  */
-import { FACILITY_COLUMNS, type ColumnType, type FieldDefinition } from "../../core/facility-schema";
+import {
+  DEFAULT_REPAIRS,
+  FACILITY_COLUMNS,
+  type ColumnType,
+  type FieldDefinition,
+  type Repair,
+} from "../../core/facility-schema";
 import { isCalendarDate } from "../../core/calendar-date";
 
 /** A valid facility record, in column order. Mirrors FACILITY_COLUMNS (the validator is derived from it). */
 export interface Facility {
   readonly facility_id: string;
   readonly facility_name: string;
-  readonly location: { readonly address: string; readonly city: string; readonly state: string; readonly zip: string };
-  readonly employee_count: number;
-  readonly services: readonly string[];
-  readonly labs: readonly { readonly lab_name: string; readonly certifications: readonly string[] }[];
+  readonly location: {
+    readonly address: string | null;
+    readonly city: string;
+    readonly state: string;
+    readonly zip: string | null;
+  };
+  readonly employee_count: number | null;
+  readonly services: readonly string[] | null;
+  readonly labs: readonly { readonly lab_name: string; readonly certifications: readonly string[] }[] | null;
   readonly accreditations: readonly Accreditation[];
 }
 
@@ -34,6 +47,20 @@ export interface ValidationProblem {
   readonly message: string;
 }
 
+/** A value normalized instead of rejected: where, which repairs, what was received and what is kept. */
+export interface AppliedRepair {
+  readonly field: string;
+  readonly repairs: readonly Repair[];
+  readonly received: unknown;
+  readonly kept: unknown;
+}
+
+/** An optional field that is null or missing: kept as null. */
+export interface ValidationWarning {
+  readonly field: string;
+  readonly message: string;
+}
+
 export type FacilityValidation =
   | {
       readonly valid: true;
@@ -42,6 +69,10 @@ export type FacilityValidation =
       readonly canonicalJson: string;
       /** Patterns of the fields dropped because the schema does not know them ("labs[].extra"), one per occurrence; usually empty. */
       readonly unknownFields: readonly string[];
+      /** The repairs applied, in field order; usually empty. */
+      readonly repairs: readonly AppliedRepair[];
+      /** The optional fields that were null or missing; usually empty. */
+      readonly warnings: readonly ValidationWarning[];
     }
   | { readonly valid: false; readonly problems: readonly ValidationProblem[] };
 
@@ -89,46 +120,143 @@ class Walk {
   canonicalLength = 0;
   /** An integer that a shorter exponent form (1e3) could have written; disables the copy shortcut. */
   exponentForm = false;
+  /** A value was repaired in place or an optional field is null or missing: the text is no longer canonical. */
+  modified = false;
 
   reset(): void {
     this.unknownFields = undefined;
     this.ordered = true;
     this.canonicalLength = 0;
     this.exponentForm = false;
+    this.modified = false;
   }
 }
 
 /**
- * Checks a value; returns undefined when it is valid, else its problems with field paths relative
- * to the value ("" for the value itself). Paths are built on the way back up, only for invalid
- * records, so the common case allocates nothing.
+ * What a check found at one field: a problem (the record is rejected), a repair (the value was
+ * replaced by `kept`) or a warning. `field` is relative to the value checked ("" for itself).
  */
-type Checker = (value: unknown, walk: Walk) => ValidationProblem[] | undefined;
+type Finding =
+  | { readonly kind: "problem"; field: string; readonly message: string }
+  | {
+      readonly kind: "repair";
+      field: string;
+      readonly repairs: readonly Repair[];
+      readonly received: unknown;
+      readonly kept: unknown;
+    }
+  | { readonly kind: "warning"; field: string; readonly message: string };
+
+/**
+ * Checks a value; returns undefined when it is valid and needs nothing, else its findings with
+ * field paths relative to the value ("" for the value itself). Paths are built on the way back
+ * up, only for the records that have findings, so the common case allocates nothing.
+ */
+type Checker = (value: unknown, walk: Walk) => Finding[] | undefined;
 
 interface CompiledField {
   readonly name: string;
+  readonly optional: boolean;
   readonly check: Checker;
 }
 
-const problem = (message: string): ValidationProblem[] => [{ field: "", message }];
+const problem = (message: string): Finding[] => [{ kind: "problem", field: "", message }];
 
-/** Re-roots relative problem paths under a field name or an array index. */
+/**
+ * Re-roots relative findings under a field name or an array index. A repair of the value itself
+ * ("") is applied to its container first: `container[segment] = kept`.
+ */
 function under(
   segment: string | number,
-  problems: ValidationProblem[],
-  into: ValidationProblem[] | undefined,
-): ValidationProblem[] {
+  findings: Finding[],
+  container: Record<string | number, unknown>,
+  into: Finding[] | undefined,
+): Finding[] {
   const result = into ?? [];
   const prefix = typeof segment === "number" ? `[${segment}]` : segment;
-  for (const found of problems) {
+  for (const found of findings) {
     const rest = found.field;
-    const field = rest === "" ? prefix : rest.startsWith("[") ? `${prefix}${rest}` : `${prefix}.${rest}`;
-    result.push({ field, message: found.message });
+    if (rest === "" && found.kind === "repair") container[segment] = found.kept;
+    found.field = rest === "" ? prefix : rest.startsWith("[") ? `${prefix}${rest}` : `${prefix}.${rest}`;
+    result.push(found);
   }
   return result;
 }
 
-function compile(type: ColumnType, pattern: string, used: Set<string>): Checker {
+/**
+ * Each repair: the normalized value, or undefined when it does not apply (the value is already
+ * right, or is not one this repair can read unambiguously).
+ */
+const REPAIR_FUNCTIONS: Readonly<Record<Repair, (value: unknown) => unknown>> = {
+  trim: (value) => (typeof value === "string" && value.trim() !== value ? value.trim() : undefined),
+  "integer-text": (value) => {
+    if (typeof value !== "string" || !/^\s*[+-]?\d{1,10}\s*$/.test(value)) return undefined;
+    const number = Number(value);
+    return number >= INT_MIN && number <= INT_MAX ? number : undefined;
+  },
+  "state-code": (value) => {
+    if (typeof value !== "string") return undefined;
+    const code = value.replace(/\s+/g, "").toUpperCase();
+    return code !== value && code.length === 2 ? code : undefined;
+  },
+  "zip-number": (value) =>
+    typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 99_999
+      ? String(value).padStart(5, "0")
+      : undefined,
+  "date-of-datetime": (value) => {
+    if (typeof value !== "string") return undefined;
+    const match = DATE_TIME.exec(value.trim());
+    if (match === null) return undefined;
+    const [, date, time, zone] = match;
+    const utc = zone !== undefined && /^(?:Z|[+-]00:?00)$/i.test(zone);
+    const midnight = /^00:00(?::00(?:\.0+)?)?$/.test(time);
+    return isCalendarDate(date) && (utc || (zone === undefined && midnight)) ? date : undefined;
+  },
+};
+
+/** A date-time: date, time and optional zone (Z or an offset). */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** Applies `repairs` in order; returns the repaired value, or undefined when none applied. */
+function repaired(value: unknown, repairs: readonly Repair[]): { value: unknown; applied: Repair[] } | undefined {
+  let current = value;
+  let applied: Repair[] | undefined;
+  for (const repair of repairs) {
+    const next = REPAIR_FUNCTIONS[repair](current);
+    if (next !== undefined) {
+      current = next;
+      (applied ??= []).push(repair);
+    }
+  }
+  return applied === undefined ? undefined : { value: current, applied };
+}
+
+/**
+ * A checker that first tries the field's repairs: when the value as received has a problem and
+ * the repaired value has none, the repair is kept. When no repair applies, the problems of the
+ * value as received are reported; when one applies but does not suffice, those of the repaired
+ * value ("   " is reported as empty, not as whitespace).
+ */
+function withRepairs(check: Checker, repairs: readonly Repair[]): Checker {
+  if (repairs.length === 0) return check;
+  return (value, walk) => {
+    const found = check(value, walk);
+    if (found === undefined) return undefined;
+    const repair = repaired(value, repairs);
+    if (repair === undefined) return found;
+    const remaining = check(repair.value, walk);
+    if (remaining !== undefined) return remaining;
+    walk.modified = true;
+    return [{ kind: "repair", field: "", repairs: repair.applied, received: value, kept: repair.value }];
+  };
+}
+
+function compile(type: ColumnType, pattern: string, used: Set<string>, definition?: FieldDefinition): Checker {
+  const repairs = definition?.repairs ?? DEFAULT_REPAIRS[type.kind];
+  return withRepairs(compileType(type, pattern, used), repairs);
+}
+
+function compileType(type: ColumnType, pattern: string, used: Set<string>): Checker {
   const refinement = REFINEMENTS[pattern];
   if (refinement !== undefined) used.add(pattern);
   const refine = refinement as ((value: unknown) => string | undefined) | undefined;
@@ -136,6 +264,9 @@ function compile(type: ColumnType, pattern: string, used: Set<string>): Checker 
     case "string":
       return (value, walk) => {
         if (typeof value !== "string") return problem(`expected a string, received ${quoted(value)}`);
+        if (value.length > 0 && (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))) {
+          if (value.trim() !== value) return problem(`has surrounding whitespace: ${quoted(value)}`);
+        }
         walk.canonicalLength += value.length + 2;
         const message = refine?.(value);
         return message === undefined ? undefined : problem(message);
@@ -155,12 +286,12 @@ function compile(type: ColumnType, pattern: string, used: Set<string>): Checker 
       return (value, walk) => {
         if (!Array.isArray(value)) return problem(`expected an array, received ${quoted(value)}`);
         walk.canonicalLength += value.length === 0 ? 2 : value.length + 1;
-        let problems: ValidationProblem[] | undefined;
+        let findings: Finding[] | undefined;
         for (let i = 0; i < value.length; i++) {
           const found = element(value[i], walk);
-          if (found !== undefined) problems = under(i, found, problems);
+          if (found !== undefined) findings = under(i, found, value as unknown as Record<number, unknown>, findings);
         }
-        return problems;
+        return findings;
       };
     }
     case "struct":
@@ -173,7 +304,13 @@ function compile(type: ColumnType, pattern: string, used: Set<string>): Checker 
 function compileStruct(definitions: readonly FieldDefinition[], pattern: string, used: Set<string>): Checker {
   const fields: CompiledField[] = definitions.map((definition) => ({
     name: definition.name,
-    check: compile(definition.type, pattern === "" ? definition.name : `${pattern}.${definition.name}`, used),
+    optional: definition.optional === true,
+    check: compile(
+      definition.type,
+      pattern === "" ? definition.name : `${pattern}.${definition.name}`,
+      used,
+      definition,
+    ),
   }));
   const names = new Set(fields.map((field) => field.name));
   const count = fields.length;
@@ -196,16 +333,31 @@ function compileStruct(definitions: readonly FieldDefinition[], pattern: string,
     }
     if (inOrder !== count) walk.ordered = false;
     walk.canonicalLength += overhead;
-    let problems: ValidationProblem[] | undefined;
+    let findings: Finding[] | undefined;
     for (let i = 0; i < count; i++) {
       const field = fields[i];
       const fieldValue = record[field.name];
       // JSON has no undefined, and no schema name is an Object.prototype property.
-      const found = fieldValue === undefined ? problem("is required") : field.check(fieldValue, walk);
-      if (found !== undefined) problems = under(field.name, found, problems);
+      let found: Finding[] | undefined;
+      if (fieldValue === undefined || (fieldValue === null && field.optional)) {
+        if (field.optional) {
+          walk.modified = true;
+          found = [{ kind: "warning", field: "", message: fieldValue === null ? "is null" : "is missing" }];
+        } else {
+          found = problem("is required");
+        }
+      } else {
+        found = field.check(fieldValue, walk);
+      }
+      if (found !== undefined) findings = under(field.name, found, record, findings);
     }
-    return problems;
+    return findings;
   };
+}
+
+/** Whitespace that String.prototype.trim removes can only start with one of these code units. */
+function isSpace(code: number): boolean {
+  return code <= 0x20 || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x3000) || code === 0xfeff;
 }
 
 function compileSchema(): Checker {
@@ -219,6 +371,8 @@ function compileSchema(): Checker {
 }
 
 const NO_FIELDS: readonly string[] = [];
+const NO_REPAIRS: readonly AppliedRepair[] = [];
+const NO_WARNINGS: readonly ValidationWarning[] = [];
 const STRUCT_OF_COLUMNS: ColumnType = { kind: "struct", fields: FACILITY_COLUMNS };
 const checkFacility = compileSchema();
 const walk = new Walk();
@@ -248,7 +402,11 @@ function compileFastPath(): ((value: unknown) => number) | undefined {
     const refine = refinement === undefined ? "" : `if (${constant(refinement)}(${value}) !== undefined) return -1;`;
     switch (type.kind) {
       case "string":
-        return `if (typeof ${value} !== "string") return -1; length += ${value}.length + 2; ${refine}`;
+        return (
+          `if (typeof ${value} !== "string") return -1;` +
+          `if (${value}.length > 0 && (${constant(isSpace)}(${value}.charCodeAt(0)) || ${constant(isSpace)}(${value}.charCodeAt(${value}.length - 1)))) return -1;` +
+          `length += ${value}.length + 2; ${refine}`
+        );
       case "int":
         return (
           `if (typeof ${value} !== "number" || !Number.isInteger(${value}) || ${value} < ${INT_MIN} || ${value} > ${INT_MAX}` +
@@ -316,27 +474,49 @@ const fastPath = compileFastPath();
  */
 export const MAX_REPORTED_PROBLEMS = 20;
 
+/**
+ * Validates a parsed record; a valid one may have been repaired in place (`value` is the
+ * caller's, freshly parsed).
+ */
 export function validateFacility(value: unknown, originalText?: string): FacilityValidation {
   const fastLength = fastPath === undefined ? -1 : fastPath(value);
   if (fastLength >= 0) {
     const canonicalJson = originalText?.length === fastLength ? originalText : JSON.stringify(value);
-    return { valid: true, facility: value as Facility, canonicalJson, unknownFields: NO_FIELDS };
+    return {
+      valid: true,
+      facility: value as Facility,
+      canonicalJson,
+      unknownFields: NO_FIELDS,
+      repairs: NO_REPAIRS,
+      warnings: NO_WARNINGS,
+    };
   }
   walk.reset();
-  const problems = checkFacility(value, walk);
-  if (problems !== undefined) {
+  const findings = checkFacility(value, walk) ?? [];
+  const problems: ValidationProblem[] = [];
+  const repairs: AppliedRepair[] = [];
+  const warnings: ValidationWarning[] = [];
+  for (const found of findings) {
+    const field = found.field === "" ? RECORD_FIELD : found.field;
+    if (found.kind === "problem") problems.push({ field, message: found.message });
+    else if (found.kind === "repair")
+      repairs.push({ field, repairs: found.repairs, received: found.received, kept: found.kept });
+    else warnings.push({ field, message: found.message });
+  }
+  if (problems.length > 0) {
     const reported = problems.slice(0, MAX_REPORTED_PROBLEMS);
     if (problems.length > MAX_REPORTED_PROBLEMS) {
       reported.push({ field: RECORD_FIELD, message: `and ${problems.length - MAX_REPORTED_PROBLEMS} more problems` });
     }
-    return {
-      valid: false,
-      problems: reported.map((found) => (found.field === "" ? { ...found, field: RECORD_FIELD } : found)),
-    };
+    return { valid: false, problems: reported };
   }
+  const found = {
+    repairs: repairs.length > 0 ? repairs : NO_REPAIRS,
+    warnings: warnings.length > 0 ? warnings : NO_WARNINGS,
+  };
   let facility = value as Facility;
   let canonicalJson: string;
-  if (!walk.ordered) {
+  if (!walk.ordered || walk.modified) {
     facility = canonicalize(value, STRUCT_OF_COLUMNS) as Facility;
     canonicalJson = JSON.stringify(facility);
   } else if (originalText !== undefined && !walk.exponentForm && originalText.length === walk.canonicalLength) {
@@ -344,7 +524,7 @@ export function validateFacility(value: unknown, originalText?: string): Facilit
   } else {
     canonicalJson = JSON.stringify(value);
   }
-  return { valid: true, facility, canonicalJson, unknownFields: walk.unknownFields ?? NO_FIELDS };
+  return { valid: true, facility, canonicalJson, unknownFields: walk.unknownFields ?? NO_FIELDS, ...found };
 }
 
 /** A copy of a valid value with only the schema's fields, in column order. */
@@ -359,7 +539,12 @@ function canonicalize(value: unknown, type: ColumnType): unknown {
     case "struct": {
       const record = value as Record<string, unknown>;
       const copy: Record<string, unknown> = {};
-      for (const field of type.fields) copy[field.name] = canonicalize(record[field.name], field.type);
+      for (const field of type.fields) {
+        const fieldValue = record[field.name];
+        // A missing optional field is written as null: every staged line has every column.
+        copy[field.name] =
+          fieldValue === undefined || fieldValue === null ? null : canonicalize(fieldValue, field.type);
+      }
       return copy;
     }
   }

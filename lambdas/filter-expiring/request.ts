@@ -4,9 +4,9 @@
  * event (the state machine passes the execution's), never from the environment.
  */
 import { DATA_PREFIXES } from "../../core/data-layout";
-import { EXPIRY_WINDOW_MONTHS, describeRange, isWithin } from "../../core/settings";
+import { EXPIRY_WINDOW_MONTHS, MAX_REJECTED_SHARE, describeRange, isWithin } from "../../core/settings";
 import { todayUtc, utcDateOf } from "../../core/calendar-date";
-import { integerEnv, requiredEnv } from "../shared/environment";
+import { fractionEnv, integerEnv, requiredEnv } from "../shared/environment";
 import { BucketNotAllowedError, InvalidEventError } from "../shared/errors";
 import { assertKeyUnder } from "../shared/output-keys";
 import { quoted } from "./facility-validation";
@@ -38,6 +38,11 @@ export interface FilterExpiringSettings {
   readonly maxLineBytes: number;
   /** MAX_DECOMPRESSED_BYTES: the most bytes a source may hold once decompressed. @default 2147483648 (2 GiB) */
   readonly maxDecompressedBytes: number;
+  /**
+   * MAX_REJECTED_SHARE: the largest share of a source's records that may be invalid, 0 to 1;
+   * past it the ingest fails and nothing is applied. @default 0.1 (MAX_REJECTED_SHARE in core/settings.ts)
+   */
+  readonly maxRejectedShare: number;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
@@ -62,6 +67,7 @@ export function readFilterExpiringSettings(
       { default: DEFAULT_MAX_DECOMPRESSED_BYTES, min: 1, max: Number.MAX_SAFE_INTEGER },
       env,
     ),
+    maxRejectedShare: fractionEnv("MAX_REJECTED_SHARE", MAX_REJECTED_SHARE, env),
   };
 }
 

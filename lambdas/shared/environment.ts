@@ -23,6 +23,19 @@ export interface IntegerEnvOptions {
   readonly max: number;
 }
 
+/** A decimal number variable within [min, max] ("0.1", "0", "1"), or its default when unset. */
+export function fractionEnv(name: string, options: IntegerEnvOptions, env: Environment = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return options.default;
+  const value = Number(raw);
+  if (!/^\s*\d+(?:\.\d+)?\s*$/.test(raw) || value < options.min || value > options.max) {
+    throw new EnvironmentError(
+      `Environment variable ${name} must be a number from ${options.min} to ${options.max}, such as 0.1 (received ${JSON.stringify(raw)})`,
+    );
+  }
+  return value;
+}
+
 /** An integer variable within [min, max], or its default when unset. */
 export function integerEnv(name: string, options: IntegerEnvOptions, env: Environment = process.env): number {
   const raw = env[name];

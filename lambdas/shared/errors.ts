@@ -64,6 +64,14 @@ export class NoValidRecordsError extends Error {
 }
 
 /**
+ * More of the source's records were invalid than maxRejectedShare allows: its rejected and
+ * quality outputs have been written, its staged records dropped, and nothing is applied.
+ */
+export class RejectedShareExceededError extends NoValidRecordsError {
+  override readonly name: string = "RejectedShareExceededError";
+}
+
+/**
  * `value` as an Error. Duck-typed rather than `instanceof Error`, which is false for errors made
  * in another realm (Node's own modules seen from a vm context such as jest's).
  */

@@ -11,6 +11,8 @@ export interface FilterOutputKeys {
   readonly staging: string;
   /** Rejected records with line number, reasons and original text: `rejected/<source>/<version>.jsonl`. */
   readonly rejected: string;
+  /** Kept records that were repaired or have warnings: `quality/<source>/<version>.jsonl`. */
+  readonly quality: string;
   /** Facilities with an accreditation expiring within the window: `transformed/expiring_facilities/<source>/<version>.jsonl`. */
   readonly expiring: string;
 }
@@ -25,8 +27,8 @@ export function sourceVersionName(version: SourceVersion): string {
 
 /**
  * The output keys of one version of a source key under raw/: raw/a/b.json, version V ->
- * staging/facilities/a/b.json/version=V.jsonl, rejected/a/b.json/version=V.jsonl and
- * transformed/expiring_facilities/a/b.json/version=V.jsonl (`etag=<ETag>` when the bucket is not
+ * staging/facilities/a/b.json/version=V.jsonl, rejected/a/b.json/version=V.jsonl,
+ * quality/a/b.json/version=V.jsonl and transformed/expiring_facilities/a/b.json/version=V.jsonl (`etag=<ETag>` when the bucket is not
  * versioned). Two source objects never share an output (raw/b.json and raw/b.jsonl stay apart),
  * and a later upload under the same key is another version, so it never overwrites an earlier
  * one's. Every character outside [A-Za-z0-9._-] of the key and version (and a "_" or "." starting
@@ -44,6 +46,7 @@ export function filterOutputKeys(sourceKey: string, version: SourceVersion): Fil
   return {
     staging: `${DATA_PREFIXES.staging}${name}`,
     rejected: `${DATA_PREFIXES.rejected}${name}`,
+    quality: `${DATA_PREFIXES.quality}${name}`,
     expiring: `${DATA_PREFIXES.expiring}${name}`,
   };
 }

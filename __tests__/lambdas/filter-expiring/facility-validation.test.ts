@@ -75,9 +75,7 @@ describe("validateFacility", () => {
       "location.state",
       'state or territory code such as "TX", received "Texas"',
     ],
-    ["a lowercase state", facility(location({ state: "tx" })), "location.state", 'received "tx"'],
     ["a foreign code", facility(location({ state: "ON" })), "location.state", 'received "ON"'],
-    ["a numeric zip", facility(location({ zip: 78701 })), "location.zip", "expected a string, received 78701"],
     [
       "a negative employee_count",
       facility({ employee_count: -1 }),
@@ -85,7 +83,6 @@ describe("validateFacility", () => {
       "must not be negative, received -1",
     ],
     ["a fractional employee_count", facility({ employee_count: 12.5 }), "employee_count", "expected a whole number"],
-    ["a string employee_count", facility({ employee_count: "12" }), "employee_count", 'received "12"'],
     ["an employee_count beyond int", facility({ employee_count: 2 ** 31 }), "employee_count", "32-bit integer"],
     ["services that are a string", facility({ services: "Cardiology" }), "services", "expected an array"],
     ["a numeric service", facility({ services: ["Cardiology", 7] }), "services[1]", "expected a string, received 7"],
@@ -116,11 +113,33 @@ describe("validateFacility", () => {
       'received "12/31/2026"',
     ],
     [
-      "a timestamp",
-      facility(accreditation({ valid_until: "2026-12-31T00:00:00Z" })),
+      "a date-time in another zone (its date there is not the UTC date)",
+      facility(accreditation({ valid_until: "2026-12-31T20:00:00-05:00" })),
+      "accreditations[0].valid_until",
+      'YYYY-MM-DD, received "2026-12-31T20:00:00-05:00"',
+    ],
+    [
+      "a date-time with a time but no zone",
+      facility(accreditation({ valid_until: "2026-12-31T08:00:00" })),
       "accreditations[0].valid_until",
       "YYYY-MM-DD",
     ],
+    [
+      "a six-digit numeric zip",
+      facility(location({ zip: 787011 })),
+      "location.zip",
+      "expected a string, received 787011",
+    ],
+    ["a word for employee_count", facility({ employee_count: "many" }), "employee_count", 'received "many"'],
+    ["a fractional employee_count as text", facility({ employee_count: "12.5" }), "employee_count", 'received "12.5"'],
+    [
+      "a state that is two letters once its spaces go, but no state",
+      facility(location({ state: "o n" })),
+      "location.state",
+      'received "ON"',
+    ],
+    ["a null location", facility({ location: null }), "location", "expected an object, received null"],
+    ["null accreditations", facility({ accreditations: null }), "accreditations", "expected an array, received null"],
     [
       "a numeric date",
       facility(accreditation({ valid_until: 20261231 })),
@@ -148,7 +167,6 @@ describe("validateFacility", () => {
     expect(problemsOf(record).map((problem) => problem.field)).toEqual([
       "facility_id",
       "location.state",
-      "location.zip",
       "employee_count",
       "services[1]",
       "accreditations[1].valid_until",
@@ -195,8 +213,103 @@ describe("validateFacility", () => {
     }
   });
 
+  describe("repairs: an unambiguous normalization, applied and recorded", () => {
+    test.each<[string, Record<string, unknown>, string, unknown, unknown, string[]]>([
+      ["a numeric string employee_count", { employee_count: "310" }, "employee_count", "310", 310, ["integer-text"]],
+      ["a padded numeric string", { employee_count: " 42 " }, "employee_count", " 42 ", 42, ["integer-text"]],
+      ["a lowercase state", location({ state: "vt" }), "location.state", "vt", "VT", ["state-code"]],
+      ["a state with spaces", location({ state: " T X " }), "location.state", " T X ", "TX", ["trim", "state-code"]],
+      ["a numeric ZIP", location({ zip: 2115 }), "location.zip", 2115, "02115", ["zip-number"]],
+      ["a five-digit numeric ZIP", location({ zip: 78701 }), "location.zip", 78701, "78701", ["zip-number"]],
+      [
+        "a midnight UTC date-time",
+        accreditation({ valid_until: "2027-01-31T00:00:00Z" }),
+        "accreditations[0].valid_until",
+        "2027-01-31T00:00:00Z",
+        "2027-01-31",
+        ["date-of-datetime"],
+      ],
+      [
+        "a UTC date-time with a time",
+        accreditation({ valid_until: "2027-01-31T18:30:00.000+00:00" }),
+        "accreditations[0].valid_until",
+        "2027-01-31T18:30:00.000+00:00",
+        "2027-01-31",
+        ["date-of-datetime"],
+      ],
+      [
+        "a zero time without a zone",
+        accreditation({ valid_until: "2027-01-31 00:00:00" }),
+        "accreditations[0].valid_until",
+        "2027-01-31 00:00:00",
+        "2027-01-31",
+        ["date-of-datetime"],
+      ],
+      ["a padded facility_id", { facility_id: " FAC-1\t" }, "facility_id", " FAC-1\t", "FAC-1", ["trim"]],
+      [
+        "a padded service",
+        { services: ["Cardiology", "  Oncology"] },
+        "services[1]",
+        "  Oncology",
+        "Oncology",
+        ["trim"],
+      ],
+    ])("repairs %s", (_what, changes, field, received, kept, repairs) => {
+      const result = validateFacility(facility(changes));
+      expect(result).toMatchObject({ valid: true, repairs: [{ field, received, kept, repairs }], warnings: [] });
+      if (!result.valid) return;
+      const line = JSON.parse(result.canonicalJson);
+      const path = field.replace(/\[(\d+)\]/g, ".$1").split(".");
+      expect(path.reduce((value, key) => value[key], line)).toEqual(kept);
+      expect(Object.keys(line)).toEqual(FACILITY_COLUMNS.map((column) => column.name));
+    });
+
+    test("a repaired valid_until is the one the expiry window sees", () => {
+      const result = validateFacility(facility(accreditation({ valid_until: "2027-01-31T00:00:00Z" })));
+      expect(result.valid && result.facility.accreditations[0].valid_until).toBe("2027-01-31");
+    });
+
+    test("every repair of a record is listed, in field order", () => {
+      const result = validateFacility(
+        facility({ employee_count: "7", location: { address: "1 Main", city: "Burlington", state: "vt", zip: 5401 } }),
+      );
+      expect(result.valid && result.repairs.map((repair) => [repair.field, repair.kept])).toEqual([
+        ["location.state", "VT"],
+        ["location.zip", "05401"],
+        ["employee_count", 7],
+      ]);
+    });
+  });
+
+  describe("warnings: an optional field null or missing is kept as null", () => {
+    const without = (record: Record<string, unknown>, name: string) =>
+      Object.fromEntries(Object.entries(record).filter(([key]) => key !== name));
+
+    test.each([
+      ["location.address", "is null", facility(location({ address: null }))],
+      ["location.zip", "is missing", facility({ location: { address: "1 Main St", city: "Austin", state: "TX" } })],
+      ["employee_count", "is null", facility({ employee_count: null })],
+      ["services", "is missing", without(facility(), "services")],
+      ["labs", "is null", facility({ labs: null })],
+    ])("%s %s", (field, message, record) => {
+      const result = validateFacility(record);
+      expect(result).toMatchObject({ valid: true, warnings: [{ field, message }], repairs: [] });
+      if (!result.valid) return;
+      const line = JSON.parse(result.canonicalJson);
+      const path = field.split(".");
+      expect(path.reduce((value, key) => value[key], line)).toBeNull();
+      expect(Object.keys(line)).toEqual(FACILITY_COLUMNS.map((column) => column.name));
+    });
+
+    test.each(["facility_id", "facility_name", "location", "accreditations"])("%s is not optional", (name) => {
+      expect(problemsOf(without(facility(), name))).toEqual([{ field: name, message: "is required" }]);
+      expect(problemsOf(facility({ [name]: null }))[0].field).toBe(name);
+    });
+  });
+
   describe("property: the curated line is the canonical JSON of the record, whatever the text", () => {
-    const text = fc.string({ unit: "grapheme", maxLength: 12 });
+    // Text as a careful producer writes it: no surrounding whitespace (that is repaired, see below).
+    const text = fc.string({ unit: "grapheme", maxLength: 12 }).filter((value) => value.trim() === value);
     const nonBlank = text.filter((value) => value.trim() !== "");
     const validUntil = fc.integer({ min: -719162, max: 2932896 }).map(dateOfDayNumber); // 0001-01-01 .. 9999-12-31
     const record = fc.record({

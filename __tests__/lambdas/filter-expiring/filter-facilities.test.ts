@@ -17,10 +17,10 @@ import { extendedSampleLines, facility, jsonLines } from "../../fixtures/facilit
 
 /** Outputs kept in memory; records what was committed and what was discarded. */
 class MemoryOutputs {
-  readonly opened: { committed?: Record<string, string>; discardedFor?: Error }[] = [];
+  readonly opened: { committed?: Record<string, string>; discardedFor?: Error; keptDropped?: boolean }[] = [];
 
   open = (): FacilityOutputs => {
-    const chunks: Record<string, string[]> = { staged: [], rejected: [], expiring: [] };
+    const chunks: Record<string, string[]> = { staged: [], rejected: [], quality: [], expiring: [] };
     const state: (typeof this.opened)[number] = {};
     this.opened.push(state);
     const sink = (name: string) =>
@@ -33,25 +33,33 @@ class MemoryOutputs {
       });
     const staged = sink("staged");
     const rejected = sink("rejected");
+    const quality = sink("quality");
     const expiring = sink("expiring");
     const end = (stream: Writable) => new Promise<void>((resolve) => stream.end(resolve));
     return {
       staged,
       rejected,
+      quality,
       expiring,
-      async commit() {
-        await Promise.all([end(staged), end(rejected), end(expiring)]);
+      async commit(options = {}) {
+        state.keptDropped = options.kept === false;
+        if (state.keptDropped) {
+          for (const stream of [staged, expiring]) stream.destroy();
+          chunks.staged = [];
+          chunks.expiring = [];
+        }
+        await Promise.all([...(state.keptDropped ? [] : [end(staged), end(expiring)]), end(rejected), end(quality)]);
         state.committed = Object.fromEntries(Object.entries(chunks).map(([name, parts]) => [name, parts.join("")]));
       },
       async discard(reason) {
         state.discardedFor = reason;
-        for (const stream of [staged, rejected, expiring]) stream.destroy();
+        for (const stream of [staged, rejected, quality, expiring]) stream.destroy();
       },
     };
   };
 
   /** The outputs of the one committed pass, as parsed lines. */
-  committed(): Record<"staged" | "rejected" | "expiring", Record<string, unknown>[]> {
+  committed(): Record<"staged" | "rejected" | "quality" | "expiring", Record<string, unknown>[]> {
     const committed = this.opened.filter((pass) => pass.committed !== undefined);
     expect(committed).toHaveLength(1);
     const lines = (text: string) =>
@@ -59,8 +67,13 @@ class MemoryOutputs {
         .split("\n")
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line));
-    const { staged, rejected, expiring } = committed[0].committed!;
-    return { staged: lines(staged).map(withoutProvenance), rejected: lines(rejected), expiring: lines(expiring) };
+    const { staged, rejected, quality, expiring } = committed[0].committed!;
+    return {
+      staged: lines(staged).map(withoutProvenance),
+      rejected: lines(rejected),
+      quality: lines(quality),
+      expiring: lines(expiring),
+    };
   }
 
   /** The staged lines as written, provenance included. */

@@ -2,6 +2,7 @@ import "../../helpers/lambda-environment";
 import { EXPIRY_WINDOW_MONTHS } from "../../../core/settings";
 import { gzipSync } from "node:zlib";
 import { handler } from "../../../lambdas/filter-expiring/handler";
+import { readFilterExpiringSettings } from "../../../lambdas/filter-expiring/request";
 import { todayUtc } from "../../../core/calendar-date";
 import {
   extendedSampleLines,
@@ -21,7 +22,9 @@ afterAll(async () => {
   await s3.stop();
 });
 afterEach(() => {
-  for (const name of ["MAX_LINE_BYTES", "MAX_DECOMPRESSED_BYTES", "EXPIRY_WINDOW_MONTHS"]) delete process.env[name];
+  for (const name of ["MAX_LINE_BYTES", "MAX_DECOMPRESSED_BYTES", "EXPIRY_WINDOW_MONTHS", "MAX_REJECTED_SHARE"]) {
+    delete process.env[name];
+  }
   process.env.DATA_BUCKET = BUCKET;
 });
 
@@ -49,7 +52,21 @@ async function ingest(name: string, body: string | Uint8Array, event: Record<str
 // As of 2026-11-26 with a 6-month window (to 2027-05-26), the extended sample has four expiring
 // facilities (TX-0001 with two accreditations, AZ-0005, WA-0008, MA-0009) and two whose only
 // accreditations expired (CA-0002, GA-0010); IL-0007 has one expired and one current.
-const SAMPLE_RESULT_COUNTS = { records: 10, valid: 10, rejected: 0, expiring: 4, expired: 2, unknownFields: 0 };
+const SAMPLE_RESULT_COUNTS = {
+  records: 10,
+  valid: 10,
+  repaired: 0,
+  warnings: 0,
+  rejected: 0,
+  rejectedExpiring: 0,
+  rejectedExpiringRecords: [],
+  reasonCounts: {},
+  repairCounts: {},
+  warningCounts: {},
+  expiring: 4,
+  expired: 2,
+  unknownFields: 0,
+};
 
 describe("filter-expiring on the extended sample", () => {
   test("JSON Lines: staged records are canonical, expiring lists only the accreditations in the window", async () => {
@@ -68,10 +85,12 @@ describe("filter-expiring on the extended sample", () => {
       outputs: {
         staging: `staging/facilities/${name}`,
         rejected: `rejected/${name}`,
+        quality: `quality/${name}`,
         expiring: `transformed/expiring_facilities/${name}`,
       },
     });
     expect(await stagedText(result.outputs.staging)).toBe(jsonLines(extendedSampleRecords()));
+    expect(await s3.text(result.outputs.quality)).toBe("");
     expect(await s3.text(result.outputs.rejected)).toBe("");
     const expiring = await s3.jsonLines(result.outputs.expiring);
     expect(expiring.map((line) => line.facility_id)).toEqual([
@@ -139,6 +158,11 @@ describe("filter-expiring on the extended sample", () => {
 });
 
 describe("filter-expiring on messy uploads", () => {
+  // These sources are mostly bad records on purpose: the threshold has its own tests below.
+  beforeEach(() => {
+    process.env.MAX_REJECTED_SHARE = "1";
+  });
+
   test("an empty object succeeds with every count 0 and empty outputs", async () => {
     for (const [name, body] of [
       ["empty.json", ""],
@@ -201,9 +225,9 @@ describe("filter-expiring on messy uploads", () => {
     expect(reasons(10)).toEqual([
       'accreditations[0].valid_until: expected a calendar date written YYYY-MM-DD, received "12/31/2026"',
     ]);
+    // employee_count "12" is repaired, not a reason.
     expect(reasons(11)).toEqual([
       "facility_name: expected a string, received 7",
-      'employee_count: expected a whole number (32-bit integer), received "12"',
       "accreditations: expected an array, received null",
     ]);
     // The valid records are staged without their unknown fields.
@@ -281,7 +305,13 @@ describe("filter-expiring on messy uploads", () => {
     const [rejected] = await s3.jsonLines(result.outputs.rejected);
     expect(rejected).toMatchObject({
       line: 2,
-      reasons: [{ field: "(record)", message: "not valid UTF-8 (the text shows each undecodable byte as U+FFFD)" }],
+      reasons: [
+        {
+          field: "(record)",
+          message:
+            'not valid UTF-8 (the text shows each undecodable byte as U+FFFD); looks like Windows-1252 ("Café"): export the file as UTF-8',
+        },
+      ],
       text: '{"facility_id": "LATIN1", "facility_name": "Caf\uFFFD"}',
     });
     expect((await stagedRecords(result.outputs.staging))[0].facility_id).toBe("UTF8-É");
@@ -295,10 +325,11 @@ describe("filter-expiring on messy uploads", () => {
     const name = `messy/all-bad.jsonl/etag=${(await s3.head("raw/messy/all-bad.jsonl")).etag}.jsonl`;
     expect(error.message).toBe(
       `raw/messy/all-bad.jsonl: none of its 2 records is valid; see s3://facility-data-test/rejected/${name} ` +
-        "(first: line 1, employee_count: must not be negative, received -1)",
+        "(first: line 1, employee_count: must not be negative, received -1). " +
+        "1 rejected record shows an accreditation expiring within the window: FAC-TX-9001 (line 1, 2027-01-15)",
     );
     expect((await s3.jsonLines(`rejected/${name}`)).map((line) => line.line)).toEqual([1, 2]);
-    expect(await s3.text(`staging/facilities/${name}`)).toBe(""); // every version has all three outputs
+    expect(await s3.text(`staging/facilities/${name}`)).toBe(""); // every version has all four outputs
   });
 
   test("a malformed JSON array fails with its line, and nothing is written", async () => {
@@ -308,6 +339,145 @@ describe("filter-expiring on messy uploads", () => {
     expect(error.message).toContain("raw/messy/no-comma.json line 3: not a valid JSON array");
     expect(await s3.keys("staging/facilities/messy/no-comma")).toEqual([]);
     expect(await s3.keys("rejected/messy/no-comma")).toEqual([]);
+  });
+});
+
+describe("filter-expiring repairs what is safe and fails loudly past MAX_REJECTED_SHARE", () => {
+  test("a repaired record is kept, with its repairs and warnings in quality/ and counted", async () => {
+    const result = await ingest(
+      "quality/export.jsonl",
+      jsonLines([
+        facility({ facility_id: "Q-1", employee_count: "310" }),
+        facility({ facility_id: "Q-2", location: { address: null, city: "Burlington", state: "vt", zip: 5401 } }),
+        facility({ facility_id: "Q-3" }),
+      ]),
+    );
+    expect(result).toMatchObject({
+      records: 3,
+      valid: 3,
+      rejected: 0,
+      repaired: 2,
+      warnings: 1,
+      repairCounts: {
+        "employee_count: integer-text": 1,
+        "location.state: state-code": 1,
+        "location.zip: zip-number": 1,
+      },
+      warningCounts: { "location.address: is null": 1 },
+    });
+    expect(await s3.jsonLines(result.outputs.quality)).toEqual([
+      {
+        line: 1,
+        facility_id: "Q-1",
+        repairs: [{ field: "employee_count", repairs: ["integer-text"], received: "310", kept: 310 }],
+        warnings: [],
+      },
+      {
+        line: 2,
+        facility_id: "Q-2",
+        repairs: [
+          { field: "location.state", repairs: ["state-code"], received: "vt", kept: "VT" },
+          { field: "location.zip", repairs: ["zip-number"], received: 5401, kept: "05401" },
+        ],
+        warnings: [{ field: "location.address", message: "is null" }],
+      },
+    ]);
+    const staged = await stagedRecords(result.outputs.staging);
+    expect(staged.map((record) => [record.employee_count, record.location])).toEqual([
+      [310, facility().location],
+      [facility().employee_count, { address: null, city: "Burlington", state: "VT", zip: "05401" }],
+      [facility().employee_count, facility().location],
+    ]);
+  });
+
+  test("past MAX_REJECTED_SHARE: RejectedShareExceededError with the share and the top reasons; rejected and quality written, nothing staged", async () => {
+    process.env.MAX_REJECTED_SHARE = "0.25";
+    const lines = [
+      ...Array.from({ length: 6 }, (_, i) => JSON.stringify(facility({ facility_id: `OK-${i}` }))),
+      JSON.stringify(facility({ facility_id: "BAD-1", employee_count: -1 })),
+      JSON.stringify(facility({ facility_id: "BAD-2", employee_count: -2 })),
+      "not json",
+      JSON.stringify(facility({ facility_id: "OK-9", employee_count: "9" })),
+    ];
+    const error = await failure(ingest("quality/broken.jsonl", jsonLines(lines)));
+    expect(error.name).toBe("RejectedShareExceededError");
+    expect(error.message).toContain(
+      "raw/quality/broken.jsonl: 3 of its 10 records (30%) are invalid, more than MAX_REJECTED_SHARE (25%): " +
+        "nothing was applied to the current state. Most common reasons: employee_count: must not be negative (2); " +
+        "(record): not valid JSON (1).",
+    );
+    const name = `quality/broken.jsonl/etag=${(await s3.head("raw/quality/broken.jsonl")).etag}.jsonl`;
+    expect(await s3.jsonLines(`rejected/${name}`)).toHaveLength(3);
+    expect(await s3.jsonLines(`quality/${name}`)).toHaveLength(1);
+    expect(await s3.keys(`staging/facilities/${name}`)).toEqual([]);
+    expect(await s3.keys(`transformed/expiring_facilities/${name}`)).toEqual([]);
+  });
+
+  test("at MAX_REJECTED_SHARE exactly the source passes; superseded repeats do not count against it", async () => {
+    process.env.MAX_REJECTED_SHARE = "0.25";
+    const result = await ingest(
+      "quality/at-threshold.jsonl",
+      jsonLines([
+        facility({ facility_id: "A" }),
+        facility({ facility_id: "A" }),
+        facility({ facility_id: "A" }),
+        "not json",
+      ]),
+    );
+    expect(result).toMatchObject({
+      records: 4,
+      valid: 1,
+      rejected: 3,
+      reasonCounts: { "(record): not valid JSON": 1 },
+    });
+  });
+
+  test("MAX_REJECTED_SHARE defaults to 0.1 and must be a number from 0 to 1", () => {
+    expect(readFilterExpiringSettings({ DATA_BUCKET: "b" }).maxRejectedShare).toBe(0.1);
+    expect(readFilterExpiringSettings({ DATA_BUCKET: "b", MAX_REJECTED_SHARE: "0.02" }).maxRejectedShare).toBe(0.02);
+    for (const bad of ["10%", "1.5", "-0.1", "a"]) {
+      expect(() => readFilterExpiringSettings({ DATA_BUCKET: "b", MAX_REJECTED_SHARE: bad })).toThrow(
+        `Environment variable MAX_REJECTED_SHARE must be a number from 0 to 1, such as 0.1 (received "${bad}")`,
+      );
+    }
+  });
+
+  test("a rejected record that still shows an accreditation inside the window is marked and counted", async () => {
+    process.env.MAX_REJECTED_SHARE = "1";
+    const soon = { accreditation_body: "COLA", accreditation_id: "COLA-9", valid_until: "2026-12-05" };
+    const result = await ingest(
+      "quality/rejected-expiring.jsonl",
+      jsonLines([
+        facility({ facility_id: "NWH-0011", employee_count: "many", accreditations: [soon] }),
+        facility({
+          facility_id: "LATER",
+          employee_count: -1,
+          accreditations: [{ accreditation_body: "COLA", accreditation_id: "COLA-8", valid_until: "2029-01-01" }],
+        }),
+        facility({ facility_id: "", accreditations: [soon] }),
+        facility({ facility_id: "OK" }),
+      ]),
+    );
+    expect(result).toMatchObject({
+      rejected: 3,
+      rejectedExpiring: 1,
+      rejectedExpiringRecords: [
+        {
+          line: 1,
+          facility_id: "NWH-0011",
+          accreditation_id: "COLA-9",
+          valid_until: "2026-12-05",
+          days_until_expiry: 9,
+        },
+      ],
+    });
+    const rejected = await s3.jsonLines(result.outputs.rejected);
+    expect(result.valid).toBe(1);
+    expect(rejected.map((line) => line.expiring_accreditations)).toEqual([
+      [{ accreditation_id: "COLA-9", valid_until: "2026-12-05", days_until_expiry: 9 }],
+      undefined,
+      undefined,
+    ]);
   });
 });
 

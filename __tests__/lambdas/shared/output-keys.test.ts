@@ -19,6 +19,7 @@ describe("filterOutputKeys", () => {
     expect(filterOutputKeys(source, version)).toEqual({
       staging: `staging/facilities/${name}`,
       rejected: `rejected/${name}`,
+      quality: `quality/${name}`,
       expiring: `transformed/expiring_facilities/${name}`,
     });
   });
