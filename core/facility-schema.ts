@@ -55,9 +55,13 @@ interface Policy {
   readonly repairs?: readonly Repair[];
 }
 
-/** Every string field, unless its policy says otherwise, has surrounding whitespace trimmed; every int reads "310". */
+/**
+ * The repairs of a field whose policy names none: every int reads "310". Surrounding whitespace
+ * is trimmed only where it changes an answer (ids, codes, dates: the `TRIMMED` fields); free text
+ * such as a name or an address is kept as written.
+ */
 export const DEFAULT_REPAIRS: Readonly<Record<ColumnType["kind"], readonly Repair[]>> = {
-  string: ["trim"],
+  string: [],
   int: ["integer-text"],
   boolean: [],
   array: [],
@@ -72,6 +76,7 @@ const field = (name: string, type: ColumnType, comment?: string, policy: Policy 
   repairs: [...DEFAULT_REPAIRS[type.kind], ...(policy.repairs ?? [])],
 });
 const OPTIONAL: Policy = { optional: true };
+const TRIMMED: Policy = { repairs: ["trim"] };
 
 /**
  * The columns of a facility record, as uploaded and validated, in table order. Each field's policy
@@ -79,15 +84,15 @@ const OPTIONAL: Policy = { optional: true };
  * kept with a warning (docs/data-quality.md shows it as a table).
  */
 export const FACILITY_COLUMNS: readonly FieldDefinition[] = [
-  field("facility_id", string, "Unique facility identifier"),
+  field("facility_id", string, "Unique facility identifier", TRIMMED),
   field("facility_name", string, "Facility display name"),
   field(
     "location",
     struct(
       field("address", string, undefined, OPTIONAL),
       field("city", string),
-      field("state", string, undefined, { repairs: ["state-code"] }),
-      field("zip", string, undefined, { optional: true, repairs: ["zip-number"] }),
+      field("state", string, undefined, { repairs: ["trim", "state-code"] }),
+      field("zip", string, undefined, { optional: true, repairs: ["trim", "zip-number"] }),
     ),
     "Street address; state is a two-letter USPS code",
   ),
@@ -104,8 +109,8 @@ export const FACILITY_COLUMNS: readonly FieldDefinition[] = [
     arrayOf(
       struct(
         field("accreditation_body", string),
-        field("accreditation_id", string),
-        field("valid_until", string, undefined, { repairs: ["date-of-datetime"] }),
+        field("accreditation_id", string, undefined, TRIMMED),
+        field("valid_until", string, undefined, { repairs: ["trim", "date-of-datetime"] }),
       ),
     ),
     "Accreditations; valid_until is an ISO date (YYYY-MM-DD)",

@@ -47,7 +47,9 @@ function schemaPolicies(): Map<string, Policy> {
 function docPolicies(): Map<string, Policy> {
   const lines = DOC.split("\n");
   const start = lines.findIndex((line) => line.startsWith("| Field "));
-  const rows = lines.slice(start + 2).filter((line, i, all) => all.slice(0, i + 1).every((l) => l.startsWith("|")));
+  const after = lines.slice(start + 2);
+  const end = after.findIndex((line) => !line.startsWith("|"));
+  const rows = end === -1 ? after : after.slice(0, end);
   return new Map(
     rows.map((row) => {
       const [field, type, missing, repairs] = row

@@ -253,10 +253,11 @@ function withRepairs(check: Checker, repairs: readonly Repair[]): Checker {
 
 function compile(type: ColumnType, pattern: string, used: Set<string>, definition?: FieldDefinition): Checker {
   const repairs = definition?.repairs ?? DEFAULT_REPAIRS[type.kind];
-  return withRepairs(compileType(type, pattern, used), repairs);
+  return withRepairs(compileType(type, pattern, used, repairs.includes("trim")), repairs);
 }
 
-function compileType(type: ColumnType, pattern: string, used: Set<string>): Checker {
+/** `trims`: the field's repairs include "trim", so surrounding whitespace is a problem (repaired). */
+function compileType(type: ColumnType, pattern: string, used: Set<string>, trims: boolean): Checker {
   const refinement = REFINEMENTS[pattern];
   if (refinement !== undefined) used.add(pattern);
   const refine = refinement as ((value: unknown) => string | undefined) | undefined;
@@ -264,7 +265,11 @@ function compileType(type: ColumnType, pattern: string, used: Set<string>): Chec
     case "string":
       return (value, walk) => {
         if (typeof value !== "string") return problem(`expected a string, received ${quoted(value)}`);
-        if (value.length > 0 && (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))) {
+        if (
+          trims &&
+          value.length > 0 &&
+          (isSpace(value.charCodeAt(0)) || isSpace(value.charCodeAt(value.length - 1)))
+        ) {
           if (value.trim() !== value) return problem(`has surrounding whitespace: ${quoted(value)}`);
         }
         walk.canonicalLength += value.length + 2;
@@ -397,16 +402,21 @@ function compileFastPath(): ((value: unknown) => number) | undefined {
   let variables = 0;
   const variable = (prefix: string): string => `${prefix}${variables++}`;
 
-  const generate = (type: ColumnType, value: string, pattern: string): string => {
+  const generate = (type: ColumnType, value: string, pattern: string, definition?: FieldDefinition): string => {
     const refinement = REFINEMENTS[pattern];
     const refine = refinement === undefined ? "" : `if (${constant(refinement)}(${value}) !== undefined) return -1;`;
     switch (type.kind) {
-      case "string":
+      case "string": {
+        const base = `if (typeof ${value} !== "string") return -1; length += ${value}.length + 2; ${refine}`;
+        if (!(definition?.repairs ?? DEFAULT_REPAIRS.string).includes("trim")) return base;
+        // Inline: most code units are ASCII letters, so the call to isSpace is rarely made.
+        const first = variable("c");
+        const last = variable("c");
         return (
-          `if (typeof ${value} !== "string") return -1;` +
-          `if (${value}.length > 0 && (${constant(isSpace)}(${value}.charCodeAt(0)) || ${constant(isSpace)}(${value}.charCodeAt(${value}.length - 1)))) return -1;` +
-          `length += ${value}.length + 2; ${refine}`
+          `${base} if (${value}.length > 0) { const ${first} = ${value}.charCodeAt(0), ${last} = ${value}.charCodeAt(${value}.length - 1);` +
+          `if (${first} <= 32 || ${last} <= 32 || (${first} >= 160 && ${constant(isSpace)}(${first})) || (${last} >= 160 && ${constant(isSpace)}(${last}))) return -1; }`
         );
+      }
       case "int":
         return (
           `if (typeof ${value} !== "number" || !Number.isInteger(${value}) || ${value} < ${INT_MIN} || ${value} > ${INT_MAX}` +
@@ -433,7 +443,7 @@ function compileFastPath(): ((value: unknown) => number) | undefined {
         for (const field of type.fields) {
           const fieldValue = variable("f");
           const fieldPattern = pattern === "" ? field.name : `${pattern}.${field.name}`;
-          code += `const ${fieldValue} = ${value}[${JSON.stringify(field.name)}]; ${generate(field.type, fieldValue, fieldPattern)}`;
+          code += `const ${fieldValue} = ${value}[${JSON.stringify(field.name)}]; ${generate(field.type, fieldValue, fieldPattern, field)}`;
         }
         return code;
       }

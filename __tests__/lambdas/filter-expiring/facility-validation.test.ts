@@ -247,11 +247,11 @@ describe("validateFacility", () => {
       ],
       ["a padded facility_id", { facility_id: " FAC-1\t" }, "facility_id", " FAC-1\t", "FAC-1", ["trim"]],
       [
-        "a padded service",
-        { services: ["Cardiology", "  Oncology"] },
-        "services[1]",
-        "  Oncology",
-        "Oncology",
+        "a padded accreditation_id",
+        accreditation({ accreditation_id: " C-1 " }),
+        "accreditations[0].accreditation_id",
+        " C-1 ",
+        "C-1",
         ["trim"],
       ],
     ])("repairs %s", (_what, changes, field, received, kept, repairs) => {
@@ -262,6 +262,12 @@ describe("validateFacility", () => {
       const path = field.replace(/\[(\d+)\]/g, ".$1").split(".");
       expect(path.reduce((value, key) => value[key], line)).toEqual(kept);
       expect(Object.keys(line)).toEqual(FACILITY_COLUMNS.map((column) => column.name));
+    });
+
+    test("free text (a name, an address, a service) is kept as written, surrounding whitespace and all", () => {
+      const record = facility({ facility_name: "Clinic ", services: ["  Oncology"] });
+      const result = validateFacility(record, JSON.stringify(record));
+      expect(result).toMatchObject({ valid: true, repairs: [], canonicalJson: JSON.stringify(record) });
     });
 
     test("a repaired valid_until is the one the expiry window sees", () => {
