@@ -22,7 +22,7 @@ import aslValidator from "asl-validator";
 import { LOCAL_DATABASE } from "./data-layout";
 import { queryCode, queryParameters } from "./sql";
 import { PACKAGE_ROOT } from "./package-root";
-import { EXPIRY_WINDOW_MONTHS } from "./settings";
+import { DIGEST_LOOKBACK_DAYS, EXPIRY_WINDOW_MONTHS } from "./settings";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -37,9 +37,11 @@ export const STATE_MACHINE_SUFFIX = ".asl.json";
  * in state-machines/ and the end of its state machine's name, in AWS and locally.
  */
 export const FACILITY_PIPELINE = "facility-pipeline";
+/** The scheduled workflow: the compliance digest over the current state, then table upkeep. */
+export const EXPIRY_DIGEST = "expiry-digest";
 
-/** Every placeholder the state machines of this project may use. */
-export const PLACEHOLDER_NAMES = [
+/** The placeholders of state-machines/facility-pipeline.asl.json. */
+export const FACILITY_PIPELINE_PLACEHOLDERS = [
   "AccreditedFacilitiesByStateQuery",
   "AthenaWorkgroup",
   "AwsRegion",
@@ -52,6 +54,29 @@ export const PLACEHOLDER_NAMES = [
   "GlueDatabase",
   "RelocateResultsFunctionArn",
 ] as const;
+
+/** The placeholders of state-machines/expiry-digest.asl.json. */
+export const EXPIRY_DIGEST_PLACEHOLDERS = [
+  "AthenaWorkgroup",
+  "AwsRegion",
+  "ComplianceTopicArn",
+  "DataBucket",
+  "DigestLookbackDays",
+  "DigestSendAllClear",
+  "ExpiryDigestQuery",
+  "ExpiryWindowMonths",
+  "FacilityPipelineStateMachineArn",
+  "FailureTopicArn",
+  "GlueDatabase",
+  "OptimizeCurrentStateQuery",
+  "RelocateResultsFunctionArn",
+  "VacuumCurrentStateQuery",
+] as const;
+
+/** Every placeholder the state machines of this project may use. */
+export const PLACEHOLDER_NAMES = [...new Set([...FACILITY_PIPELINE_PLACEHOLDERS, ...EXPIRY_DIGEST_PLACEHOLDERS])] as (
+  (typeof FACILITY_PIPELINE_PLACEHOLDERS)[number] | (typeof EXPIRY_DIGEST_PLACEHOLDERS)[number]
+)[];
 export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
 /** One value per placeholder: what the orchestration module passes to renderAndValidate. */
 export type PlaceholderValues = Readonly<Record<PlaceholderName, string>>;
@@ -61,6 +86,9 @@ export const QUERY_PLACEHOLDERS = {
   AccreditedFacilitiesByStateQuery: "accredited_facilities_by_state",
   FacilitySummaryQuery: "facility_summary",
   MergeCurrentStateQuery: "merge_current_state",
+  ExpiryDigestQuery: "expiry_digest",
+  OptimizeCurrentStateQuery: "optimize_current_state",
+  VacuumCurrentStateQuery: "vacuum_current_state",
 } as const satisfies Partial<Record<PlaceholderName, string>>;
 export type QueryPlaceholderName = keyof typeof QUERY_PLACEHOLDERS;
 
@@ -76,19 +104,42 @@ export const QUERY_PARAMETER_PATHS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The same for the expiry-digest machine: its DigestDate state's values (a YYYY-MM-DD date and two
+ * numbers from the input's settings or the configured defaults; a malformed one fails the query).
+ */
+export const DIGEST_QUERY_PARAMETER_PATHS: Readonly<Record<string, string>> = {
+  as_of: "$.digest.asOf",
+  window_months: "$.digest.windowMonths",
+  lookback_days: "$.digest.lookbackDays",
+};
+
+/** Where each query placeholder's state machine finds its parameters. */
+const PARAMETER_PATHS_OF: Readonly<Record<QueryPlaceholderName, Readonly<Record<string, string>>>> = {
+  AccreditedFacilitiesByStateQuery: QUERY_PARAMETER_PATHS,
+  FacilitySummaryQuery: QUERY_PARAMETER_PATHS,
+  MergeCurrentStateQuery: QUERY_PARAMETER_PATHS,
+  ExpiryDigestQuery: DIGEST_QUERY_PARAMETER_PATHS,
+  OptimizeCurrentStateQuery: DIGEST_QUERY_PARAMETER_PATHS,
+  VacuumCurrentStateQuery: DIGEST_QUERY_PARAMETER_PATHS,
+};
+
+/**
  * A query of sql/ as the `QueryString.$` of an Athena task: `States.Format('<sql>', <paths>)`,
  * each `?` an inlined string literal (`'{}'`), because Athena's ExecutionParameters are only for
  * SELECT, INSERT INTO, CTAS and UNLOAD (not MERGE), and only in a WHERE clause. The SQL is put on
  * one line without comments and escaped for the intrinsic function (`\\`, `\'`, `\{`, `\}`).
- * A parameter without a path in QUERY_PARAMETER_PATHS is an error.
+ * A parameter without a path in `parameterPaths` is an error.
  */
-export function queryStringExpression(name: string): string {
+export function queryStringExpression(
+  name: string,
+  parameterPaths: Readonly<Record<string, string>> = QUERY_PARAMETER_PATHS,
+): string {
   const paths = queryParameters(name).map((parameter) => {
-    const path = QUERY_PARAMETER_PATHS[parameter.name];
+    const path = parameterPaths[parameter.name];
     if (path === undefined) {
       throw new PlaceholderError([
         `sql/${name}.sql takes a parameter "${parameter.name}" that the state machine cannot supply ` +
-          `(QUERY_PARAMETER_PATHS in core/asl.ts has ${Object.keys(QUERY_PARAMETER_PATHS).join(", ")})`,
+          `(its parameter paths in core/asl.ts have ${Object.keys(parameterPaths).join(", ")})`,
       ]);
     }
     return path;
@@ -108,7 +159,10 @@ export function queryStringExpression(name: string): string {
 export function queryPlaceholderValues(): Record<QueryPlaceholderName, string> {
   const entries = Object.keys(QUERY_PLACEHOLDERS).map((name) => [
     name,
-    queryStringExpression(QUERY_PLACEHOLDERS[name as QueryPlaceholderName]),
+    queryStringExpression(
+      QUERY_PLACEHOLDERS[name as QueryPlaceholderName],
+      PARAMETER_PATHS_OF[name as QueryPlaceholderName],
+    ),
   ]);
   return Object.fromEntries(entries) as Record<QueryPlaceholderName, string>;
 }
@@ -127,6 +181,10 @@ export const PLACEHOLDER_EXAMPLES: PlaceholderValues = {
   FilterExpiringFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-filter-expiring",
   GlueDatabase: LOCAL_DATABASE,
   RelocateResultsFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:example-relocate-results",
+  ComplianceTopicArn: "arn:aws:sns:us-east-1:123456789012:facility-pipeline-compliance",
+  DigestLookbackDays: String(DIGEST_LOOKBACK_DAYS.default),
+  DigestSendAllClear: "false",
+  FacilityPipelineStateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:example-facility-pipeline",
   ...queryPlaceholderValues(),
 };
 
@@ -147,7 +205,10 @@ export interface FacilityPipelineWiring {
  * The one placeholder map of state-machines/facility-pipeline.asl.json, for the orchestration module
  * and the local runner alike: each resource it is wired to, and the SQL text of its queries.
  */
-export function facilityPipelinePlaceholders(wiring: FacilityPipelineWiring): PlaceholderValues {
+export function facilityPipelinePlaceholders(
+  wiring: FacilityPipelineWiring,
+): Record<(typeof FACILITY_PIPELINE_PLACEHOLDERS)[number], string> {
+  const queries = queryPlaceholderValues();
   return {
     FilterExpiringFunctionArn: wiring.filterExpiringFunctionArn,
     RelocateResultsFunctionArn: wiring.relocateResultsFunctionArn,
@@ -157,7 +218,48 @@ export function facilityPipelinePlaceholders(wiring: FacilityPipelineWiring): Pl
     DataBucket: wiring.dataBucket,
     AwsRegion: wiring.awsRegion,
     ExpiryWindowMonths: String(wiring.expiryWindowMonths),
-    ...queryPlaceholderValues(),
+    AccreditedFacilitiesByStateQuery: queries.AccreditedFacilitiesByStateQuery,
+    FacilitySummaryQuery: queries.FacilitySummaryQuery,
+    MergeCurrentStateQuery: queries.MergeCurrentStateQuery,
+  };
+}
+
+/** What the expiry-digest state machine calls and reads, in AWS (Terraform references) or locally. */
+export interface ExpiryDigestWiring {
+  readonly relocateResultsFunctionArn: string;
+  readonly athenaWorkgroup: string;
+  readonly glueDatabase: string;
+  readonly failureTopicArn: string;
+  readonly complianceTopicArn: string;
+  readonly facilityPipelineStateMachineArn: string;
+  readonly dataBucket: string;
+  readonly awsRegion: string;
+  /** Defaults of an execution whose input gives none: numbers (or Terraform references) and a boolean. */
+  readonly expiryWindowMonths: number | string;
+  readonly lookbackDays: number | string;
+  readonly sendAllClear: boolean | string;
+}
+
+/** The one placeholder map of state-machines/expiry-digest.asl.json (see facilityPipelinePlaceholders). */
+export function expiryDigestPlaceholders(
+  wiring: ExpiryDigestWiring,
+): Record<(typeof EXPIRY_DIGEST_PLACEHOLDERS)[number], string> {
+  const queries = queryPlaceholderValues();
+  return {
+    RelocateResultsFunctionArn: wiring.relocateResultsFunctionArn,
+    AthenaWorkgroup: wiring.athenaWorkgroup,
+    GlueDatabase: wiring.glueDatabase,
+    FailureTopicArn: wiring.failureTopicArn,
+    ComplianceTopicArn: wiring.complianceTopicArn,
+    FacilityPipelineStateMachineArn: wiring.facilityPipelineStateMachineArn,
+    DataBucket: wiring.dataBucket,
+    AwsRegion: wiring.awsRegion,
+    ExpiryWindowMonths: String(wiring.expiryWindowMonths),
+    DigestLookbackDays: String(wiring.lookbackDays),
+    DigestSendAllClear: String(wiring.sendAllClear),
+    ExpiryDigestQuery: queries.ExpiryDigestQuery,
+    OptimizeCurrentStateQuery: queries.OptimizeCurrentStateQuery,
+    VacuumCurrentStateQuery: queries.VacuumCurrentStateQuery,
   };
 }
 

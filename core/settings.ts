@@ -29,6 +29,9 @@ export interface FractionSetting {
   readonly fraction: true;
 }
 
+/** The expiry digest also lists accreditations that expired this many days before its date. */
+export const DIGEST_LOOKBACK_DAYS = { default: 30, min: 0, max: 365 } as const satisfies IntegerSetting;
+
 /**
  * What an execution's input may pin (its `settings` field): the state machine fills in what is
  * missing with the execution's start date and the configured window.

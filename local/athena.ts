@@ -29,6 +29,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBResult } from "@duckd
 import { CATALOG, DATA_PREFIXES } from "../core/data-layout";
 import { isCalendarDate } from "../core/calendar-date";
 import { RECORD_COLUMNS, toDuckDbType } from "../core/facility-schema";
+export { readResultRows } from "../core/athena-csv";
 import {
   TRINO_MACROS,
   TrinoQueryError,
@@ -110,7 +111,7 @@ export interface QueryExecution {
   readonly Query: string;
   readonly StatementType: "DML";
   /** SELECT, or MERGE for a MERGE INTO. */
-  readonly SubstatementType: "SELECT" | "MERGE";
+  readonly SubstatementType: "SELECT" | "MERGE" | "OPTIMIZE" | "VACUUM";
   readonly ResultConfiguration: { readonly OutputLocation: string };
   readonly QueryExecutionContext: { readonly Database: string; readonly Catalog: string };
   readonly Status: {
@@ -159,7 +160,7 @@ export function parseExecutionParameter(literal: string): string | number {
 }
 
 /** A row of a query result: column name to value, null for SQL NULL. */
-export type ResultRow = Record<string, string | null>;
+export type { ResultRow } from "../core/athena-csv";
 
 export class LocalAthenaConfigError extends Error {
   override readonly name = "LocalAthenaConfigError";
@@ -367,6 +368,8 @@ export class LocalAthena {
     file: string,
     commitConflict: boolean,
   ): Promise<{ scanned: number; checksum: number }> {
+    const upkeep = upkeepStatementOf(query);
+    if (upkeep !== undefined) return this.runUpkeep(connection, upkeep, database, file);
     const merge = isMerge(query);
     // DuckDB's parser serializes only SELECT statements: a MERGE runs verbatim (it needs no rewrite).
     const prepared = merge ? { sql: query, tables: mergeTables(query) } : await prepareTrinoQuery(connection, query);
@@ -412,6 +415,30 @@ export class LocalAthena {
       onlyPath === undefined ? [...staged.values()] : [onlyPath === null ? undefined : staged.get(onlyPath)];
     const scanned = scannedObjects.reduce((sum, object) => sum + (object?.size ?? 0), 0);
     return { scanned, checksum: await writeAthenaCsv(rows, file) };
+  }
+
+  /**
+   * Shim: Athena's Iceberg upkeep (OPTIMIZE ... REWRITE DATA USING BIN_PACK, VACUUM) has nothing
+   * to compact or expire in a DuckDB table. The table must exist, as in Athena; OPTIMIZE then
+   * checkpoints the catalog file (DuckDB's own compaction of its write-ahead log), VACUUM does
+   * nothing. Both succeed with an empty result, as Athena's do.
+   */
+  private async runUpkeep(
+    connection: DuckDBConnection,
+    upkeep: { readonly statement: "OPTIMIZE" | "VACUUM"; readonly table: string },
+    database: string,
+    file: string,
+  ): Promise<{ scanned: number; checksum: number }> {
+    if (!this.tableNames(CATALOG.currentTable, database).has(upkeep.table)) {
+      throw new TrinoQueryError(
+        "TABLE_NOT_FOUND",
+        `Table '${database}.${upkeep.table}' does not exist or is not an Iceberg table`,
+      );
+    }
+    if (upkeep.statement === "OPTIMIZE") await connection.run(`CHECKPOINT ${CATALOG_NAME}`);
+    await mkdir(dirname(file), { recursive: true });
+    await pipeline([], createWriteStream(file));
+    return { scanned: 0, checksum: 0 };
   }
 
   /** How a query may name a table of this catalog: `t`, `db.t` and `awsdatacatalog.db.t`. */
@@ -596,7 +623,8 @@ export class LocalAthena {
       QueryExecutionId: id,
       Query: input.QueryString,
       StatementType: "DML",
-      SubstatementType: isMerge(input.QueryString) ? "MERGE" : "SELECT",
+      SubstatementType:
+        upkeepStatementOf(input.QueryString)?.statement ?? (isMerge(input.QueryString) ? "MERGE" : "SELECT"),
       ResultConfiguration: { OutputLocation: `s3://${this.output.bucket}/${this.output.prefix}${id}.csv` },
       QueryExecutionContext: {
         Database: input.QueryExecutionContext?.Database ?? "default",
@@ -660,60 +688,6 @@ function crc32Base64(checksum: number): string {
   return bytes.toString("base64");
 }
 
-/**
- * Reads an Athena result CSV back into rows keyed by column name: a quoted field is its text
- * (`""` is the empty string), an empty unquoted field is null.
- */
-export function readResultRows(csvText: string): ResultRow[] {
-  const [columns = [], ...rows] = parseAthenaCsv(csvText);
-  return rows.map((row) => Object.fromEntries(columns.map((column, i) => [column ?? "", row[i] ?? null])));
-}
-
-function parseAthenaCsv(text: string): (string | null)[][] {
-  const records: (string | null)[][] = [];
-  let i = 0;
-  while (i < text.length) {
-    const record: (string | null)[] = [];
-    for (;;) {
-      let value: string | null;
-      if (text[i] === '"') {
-        let end = i + 1;
-        let quoted = "";
-        for (;;) {
-          const close = text.indexOf('"', end);
-          if (close === -1) throw new SyntaxError(`Unterminated quoted field at offset ${i}`);
-          quoted += text.slice(end, close);
-          if (text[close + 1] === '"') {
-            quoted += '"';
-            end = close + 2;
-          } else {
-            end = close + 1;
-            break;
-          }
-        }
-        value = quoted;
-        i = end;
-      } else {
-        let end = i;
-        while (end < text.length && text[end] !== "," && text[end] !== "\n") end++;
-        const raw = text.slice(i, end).replace(/\r$/, "");
-        value = raw === "" ? null : raw;
-        i = end;
-      }
-      record.push(value);
-      if (text[i] === ",") {
-        i++;
-        continue;
-      }
-      if (text[i] === "\r") i++;
-      if (text[i] === "\n") i++;
-      break;
-    }
-    records.push(record);
-  }
-  return records;
-}
-
 function tableColumns(): string {
   return RECORD_COLUMNS.map((column) => `${identifier(column.name)} ${toDuckDbType(column.type)}`).join(", ");
 }
@@ -725,6 +699,15 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const STAGED_PATH_COLUMN = "$path";
 
 /** Whether a statement is a MERGE INTO, after any leading comments. */
+/** An Iceberg upkeep statement (sql/optimize_current_state.sql, sql/vacuum_current_state.sql) and its table. */
+function upkeepStatementOf(query: string): { statement: "OPTIMIZE" | "VACUUM"; table: string } | undefined {
+  const code = query.replace(/--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\//g, " ").trim();
+  const optimize = /^OPTIMIZE\s+([A-Za-z0-9_.]+)\s+REWRITE\s+DATA\s+USING\s+BIN_PACK$/i.exec(code);
+  if (optimize !== null) return { statement: "OPTIMIZE", table: optimize[1] };
+  const vacuum = /^VACUUM\s+([A-Za-z0-9_.]+)$/i.exec(code);
+  return vacuum === null ? undefined : { statement: "VACUUM", table: vacuum[1] };
+}
+
 const isMerge = (query: string) => /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*MERGE\s+INTO\b/i.test(query);
 
 /** The tables a MERGE names: its target and the tables of its USING clause. */

@@ -2,7 +2,7 @@
  * The names and ARNs the local stand-ins use where AWS has real ones: one set, for the local
  * pipeline, the local target of the subcommands and the tests.
  */
-import { FACILITY_PIPELINE } from "../core/asl";
+import { EXPIRY_DIGEST, FACILITY_PIPELINE } from "../core/asl";
 
 const REGION = "us-east-1";
 const ACCOUNT_ID = "000000000000";
@@ -16,6 +16,8 @@ export const LOCAL_AWS = {
   stateMachineName: `local-${FACILITY_PIPELINE}`,
   stateMachineArn: arn("states", `stateMachine:local-${FACILITY_PIPELINE}`),
   failureTopicArn: arn("sns", `local-${FACILITY_PIPELINE}-failures`),
+  complianceTopicArn: arn("sns", `local-${FACILITY_PIPELINE}-compliance`),
+  digestStateMachineArn: arn("states", `stateMachine:local-${EXPIRY_DIGEST}`),
   functionArns: {
     "filter-expiring": arn("lambda", "function:local-filter-expiring"),
     "relocate-results": arn("lambda", "function:local-relocate-results"),

@@ -19,8 +19,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { StateMachine } from "aws-local-stepfunctions";
 import {
+  EXPIRY_DIGEST,
   FACILITY_PIPELINE,
   executionContext,
+  expiryDigestPlaceholders,
   facilityPipelinePlaceholders,
   loadStateMachine,
   renderStateMachine,
@@ -31,7 +33,7 @@ import {
 import { todayUtc, utcDateOf } from "../core/calendar-date";
 import { DATA_PREFIXES, LOCAL_DATABASE } from "../core/data-layout";
 import { objectCreatedEvent as createdEvent } from "../core/s3-event";
-import { EXPIRY_WINDOW_MONTHS, settingsField, type RunSettings } from "../core/settings";
+import { DIGEST_LOOKBACK_DAYS, EXPIRY_WINDOW_MONTHS, settingsField, type RunSettings } from "../core/settings";
 import {
   LocalAthena,
   readResultRows,
@@ -115,6 +117,41 @@ export interface IngestCounts {
 /** The injected error that makes a MERGE lose its commit (FaultInjection.error). */
 export const COMMIT_CONFLICT = "ICEBERG_COMMIT_ERROR";
 
+/** What any local execution reports, whichever state machine ran. */
+export interface MachineExecutionResult {
+  readonly executionName: string;
+  readonly executionArn: string;
+  readonly status: "SUCCEEDED" | "FAILED";
+  /** The last result of each Lambda function the execution invoked (or what a failed one had counted). */
+  readonly lambdaResults: Partial<Record<LocalFunctionName, Record<string, unknown>>>;
+  readonly error: { readonly error: string; readonly cause: string } | null;
+  readonly output: unknown;
+  readonly notifications: readonly Notification[];
+  readonly stateDurationsMs: Readonly<Record<string, number>>;
+  readonly retries: number;
+  readonly durationMs: number;
+}
+
+/** What the digest may pin in its input's settings; the rest comes from the defaults. */
+export interface DigestSettings {
+  /** YYYY-MM-DD. @default the execution's start date */
+  readonly asOf?: string;
+  readonly windowMonths?: number;
+  readonly lookbackDays?: number;
+  readonly sendAllClear?: boolean;
+}
+
+/** One execution of the expiry-digest state machine. */
+export interface DigestExecutionResult extends MachineExecutionResult {
+  /** relocate-results' result: the published keys and the digest summary, when it ran. */
+  readonly published: {
+    readonly runKey: string;
+    readonly latestKey: string;
+    readonly source: string;
+    readonly digest: import("../lambdas/relocate-results/digest-summary").DigestSummary;
+  } | null;
+}
+
 /** One execution of the state machine for one uploaded object. */
 export interface ExecutionResult {
   readonly source: string;
@@ -137,6 +174,8 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 export class LocalPipeline {
   private readonly injectionsLeft = new Map<string, number>();
+  /** The facility-pipeline executions running now (what the digest's upkeep waits for). */
+  private readonly runningPipelineExecutions = new Set<string>();
 
   private constructor(
     readonly options: LocalPipelineOptions,
@@ -147,6 +186,7 @@ export class LocalPipeline {
     private readonly athena: LocalAthena,
     private readonly handlers: Record<LocalFunctionName, Handler>,
     private readonly definition: StateMachineDefinition,
+    private readonly digestDefinition: StateMachineDefinition,
   ) {
     for (const injection of options.injections ?? []) this.injectionsLeft.set(injection.state, injection.times);
   }
@@ -200,7 +240,33 @@ export class LocalPipeline {
           expiryWindowMonths: EXPIRY_WINDOW_MONTHS.default,
         }),
       );
-      return new LocalPipeline(options, stateDir, ownsStateDir, endpoint, s3, athena, handlers, definition);
+      const digestDefinition = renderStateMachine(
+        loadStateMachine(EXPIRY_DIGEST),
+        expiryDigestPlaceholders({
+          relocateResultsFunctionArn: LOCAL_AWS.functionArns["relocate-results"],
+          athenaWorkgroup: LOCAL_AWS.workgroup,
+          glueDatabase: LOCAL_DATABASE,
+          failureTopicArn: LOCAL_AWS.failureTopicArn,
+          complianceTopicArn: LOCAL_AWS.complianceTopicArn,
+          facilityPipelineStateMachineArn: LOCAL_AWS.stateMachineArn,
+          dataBucket: LOCAL_AWS.bucket,
+          awsRegion: LOCAL_AWS.region,
+          expiryWindowMonths: options.windowMonths ?? EXPIRY_WINDOW_MONTHS.default,
+          lookbackDays: DIGEST_LOOKBACK_DAYS.default,
+          sendAllClear: false,
+        }),
+      );
+      return new LocalPipeline(
+        options,
+        stateDir,
+        ownsStateDir,
+        endpoint,
+        s3,
+        athena,
+        handlers,
+        definition,
+        digestDefinition,
+      );
     } catch (error) {
       await endpoint.stop();
       if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -277,7 +343,44 @@ export class LocalPipeline {
         `Local execution names are 1 to 57 letters, digits, "-" or "_" (received ${JSON.stringify(executionName)})`,
       );
     }
-    const executionArn = executionContext(LOCAL_AWS.stateMachineArn, executionName).Execution.Id;
+    const ran = await this.execute(this.definition, LOCAL_AWS.stateMachineArn, input, {
+      executionName,
+      asOfDate,
+      startTime,
+    });
+    const { lambdaResults, ...result } = ran;
+    return { source: key, ...result, ingest: (lambdaResults["filter-expiring"] ?? null) as ExecutionResult["ingest"] };
+  }
+
+  /**
+   * Runs the expiry-digest workflow on the current table, as the schedule starts it (input `{}`)
+   * or with settings (`facility-pipeline digest --as-of`): the same ASL, SQL text and relocate
+   * handler as in AWS; its messages go to the compliance outbox, a failure's to the failure outbox.
+   */
+  async runDigest(settings: DigestSettings = {}, options: RunEventOptions = {}): Promise<DigestExecutionResult> {
+    const startTime = new Date();
+    const asOfDate = (settings.asOf === undefined ? undefined : utcDateOf(settings.asOf)) ?? todayUtc(startTime);
+    const executionName = options.executionName ?? `digest-${asOfDate}-${randomUUID().slice(0, 8)}`;
+    const pinned = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+    const input = Object.keys(pinned).length > 0 ? { settings: pinned } : {};
+    const ran = await this.execute(this.digestDefinition, LOCAL_AWS.digestStateMachineArn, input, {
+      executionName,
+      asOfDate,
+      startTime,
+    });
+    const published = (ran.lambdaResults["relocate-results"] ?? null) as DigestExecutionResult["published"];
+    return { ...ran, published };
+  }
+
+  /** Runs one execution of a rendered definition with the local stand-ins for every Task. */
+  private async execute(
+    definition: StateMachineDefinition,
+    stateMachineArn: string,
+    input: unknown,
+    run: { readonly executionName: string; readonly asOfDate: string; readonly startTime: Date },
+  ): Promise<MachineExecutionResult> {
+    const { executionName, asOfDate, startTime } = run;
+    const executionArn = executionContext(stateMachineArn, executionName).Execution.Id;
     // In AWS an execution name starts one execution only, so a request token never outlives its
     // execution. Here runExecution reuses the name for the same object: scoping the token to this
     // run keeps a rerun from being answered with an earlier run's query (and its stale table),
@@ -287,7 +390,8 @@ export class LocalPipeline {
       token === undefined ? undefined : createHash("sha256").update(`${token}/${runId}`).digest("hex");
 
     const notifications: Notification[] = [];
-    let ingest: ExecutionResult["ingest"] = null;
+    // The last result of each Lambda (or what a handler that failed after its work had counted).
+    const lambdaResults: Partial<Record<LocalFunctionName, Record<string, unknown>>> = {};
     const invoke = (fn: LocalFunctionName, stateName: string) => async (input: unknown) => {
       const injected = this.takeInjection(stateName);
       if (injected?.when !== "after") this.throwInjected(injected);
@@ -298,13 +402,11 @@ export class LocalPipeline {
       } catch (error) {
         // A handler that failed after its work (NoValidRecordsError) still says what it counted.
         const counted = (error as { result?: unknown }).result;
-        if (fn === "filter-expiring" && typeof counted === "object" && counted !== null) {
-          ingest = counted as ExecutionResult["ingest"];
-        }
+        if (typeof counted === "object" && counted !== null) lambdaResults[fn] = counted as Record<string, unknown>;
         throw lambdaFunctionError(error);
       }
       this.throwInjected(injected);
-      if (fn === "filter-expiring") ingest = result as ExecutionResult["ingest"];
+      lambdaResults[fn] = result as Record<string, unknown>;
       return { StatusCode: 200, ExecutedVersion: "$LATEST", Payload: result };
     };
     const query = (stateName: string) => async (input: unknown) => {
@@ -333,13 +435,14 @@ export class LocalPipeline {
       const { TopicArn, Subject, Message } = input as { TopicArn: string; Subject?: string; Message: string };
       const notification = { topic: TopicArn, subject: Subject ?? "", message: Message };
       notifications.push(notification);
-      appendFileSync(this.outboxFile, `${JSON.stringify(notification)}\n`);
+      const outbox = TopicArn === LOCAL_AWS.complianceTopicArn ? this.complianceOutboxFile : this.outboxFile;
+      appendFileSync(outbox, `${JSON.stringify(notification)}\n`);
       this.log(`SNS ${TopicArn}\n  Subject: ${notification.subject}\n  ${Message.replaceAll("\n", "\n  ")}`);
       this.throwInjected(injected);
       return { MessageId: randomUUID() };
     };
 
-    const taskStates = taskStatesOf(this.definition);
+    const taskStates = taskStatesOf(definition);
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const { name: stateName, resource, state } of taskStates) {
       const functionName = (state.Parameters as { FunctionName?: string } | undefined)?.FunctionName;
@@ -350,6 +453,12 @@ export class LocalPipeline {
         handlers[stateName] = query(stateName);
       } else if (resource.startsWith("arn:aws:states:::sns:publish")) {
         handlers[stateName] = publish(stateName);
+      } else if (resource === "arn:aws:states:::aws-sdk:sfn:listExecutions") {
+        // The control plane cannot run here: the stand-in knows the pipeline executions this
+        // LocalPipeline is running, which is all the digest's upkeep asks about.
+        handlers[stateName] = async () => ({
+          Executions: [...this.runningPipelineExecutions].map((arn) => ({ ExecutionArn: arn, Status: "RUNNING" })),
+        });
       } else {
         throw new Error(`The local runner has no stand-in for ${resource} (state ${stateName})`);
       }
@@ -370,10 +479,11 @@ export class LocalPipeline {
       };
     }
 
-    const machine = new StateMachine(this.definition as never, {
+    const machine = new StateMachine(definition as never, {
       validationOptions: { checkArn: true, checkPaths: true },
     });
     const started = Date.now();
+    if (stateMachineArn === LOCAL_AWS.stateMachineArn) this.runningPipelineExecutions.add(executionArn);
     const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -382,12 +492,12 @@ export class LocalPipeline {
         ),
         // Wait states (the backoff before a MERGE retry) as short as the retry intervals.
         waitTimeOverrides: Object.fromEntries(
-          statesOf(this.definition)
+          statesOf(definition)
             .filter(({ state }) => state.Type === "Wait")
             .map(({ name }) => [name, this.options.retryIntervalMs ?? 50]),
         ),
       },
-      context: executionContext(LOCAL_AWS.stateMachineArn, executionName, startTime) as never,
+      context: executionContext(stateMachineArn, executionName, startTime) as never,
     });
     const timings = collectTimings(execution.eventLogs);
     let status: ExecutionResult["status"] = "SUCCEEDED";
@@ -402,12 +512,12 @@ export class LocalPipeline {
     }
     const { durations, retries } = await timings;
     await Promise.allSettled([...running]);
+    this.runningPipelineExecutions.delete(executionArn);
     return {
-      source: key,
       executionName,
       executionArn,
       status,
-      ingest,
+      lambdaResults,
       error,
       output,
       notifications,
@@ -479,9 +589,14 @@ export class LocalPipeline {
     return keys.sort();
   }
 
-  /** The JSON Lines file the SNS states append to. */
+  /** The JSON Lines file the SNS states append to (the failure topic's, and any but compliance). */
   get outboxFile(): string {
     return stateDirLayout(this.stateDir).outboxFile;
+  }
+
+  /** The JSON Lines file of what reached the compliance topic (the expiry digest). */
+  get complianceOutboxFile(): string {
+    return stateDirLayout(this.stateDir).complianceOutboxFile;
   }
 
   /** Whether the state directory is removed on stop (no --state-dir was given). */

@@ -5,7 +5,8 @@
  *   DIR/s3/<bucket>/...            the S3 endpoint's files (read objects with `facility-pipeline cat KEY`)
  *   DIR/catalog.duckdb             the local Glue catalog: the current-state table `facilities` (DuckDB)
  *   DIR/athena/                    DuckDB scratch: staged objects being loaded, result files before upload
- *   DIR/outbox/notifications.jsonl what the SNS states published
+ *   DIR/outbox/notifications.jsonl what the SNS states published (the failure topic)
+ *   DIR/outbox/compliance.jsonl    what the expiry digest published to the compliance topic
  *   DIR/executions/<name>.json     one record per execution, for `status --target local`
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
@@ -18,6 +19,7 @@ export const stateDirLayout = (stateDir: string) =>
     athena: join(stateDir, "athena"),
     outbox: join(stateDir, "outbox"),
     outboxFile: join(stateDir, "outbox", "notifications.jsonl"),
+    complianceOutboxFile: join(stateDir, "outbox", "compliance.jsonl"),
     executions: join(stateDir, "executions"),
   }) as const;
 

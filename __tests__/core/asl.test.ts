@@ -11,7 +11,7 @@ import {
   AslValidationError,
   FACILITY_PIPELINE,
   PLACEHOLDER_EXAMPLES,
-  PLACEHOLDER_NAMES,
+  FACILITY_PIPELINE_PLACEHOLDERS,
   PlaceholderError,
   QUERY_PLACEHOLDERS,
   StateMachineFileError,
@@ -20,7 +20,6 @@ import {
   listStateMachines,
   loadStateMachine,
   placeholdersOf,
-  queryPlaceholderValues,
   queryStringExpression,
   renderAndValidate,
   renderStateMachine,
@@ -30,6 +29,7 @@ import {
   type JsonObject,
   type JsonValue,
   type StateMachineDefinition,
+  examplesFor,
   facilityPipelinePlaceholders,
 } from "../../core/asl";
 import { queryCode, queryParameters } from "../../core/sql";
@@ -190,7 +190,7 @@ const DEFAULT_HANDLERS: Record<string, Handler> = {
 };
 
 /** Placeholder values as the orchestration module supplies them: real SQL, example ARNs. */
-const LOCAL_VALUES = { ...PLACEHOLDER_EXAMPLES, ...queryPlaceholderValues() };
+const LOCAL_VALUES = examplesFor(loadStateMachine(FACILITY_PIPELINE));
 
 interface PipelineRun {
   readonly output?: JsonValue;
@@ -691,11 +691,11 @@ describe("facility-pipeline.asl.json, as written", () => {
 
   test("uses exactly the placeholders the orchestration module supplies", () => {
     expect(listStateMachines()).toContain(FACILITY_PIPELINE);
-    expect(placeholdersOf(definition)).toEqual([...PLACEHOLDER_NAMES].sort());
+    expect(placeholdersOf(definition)).toEqual([...FACILITY_PIPELINE_PLACEHOLDERS].sort());
   });
 
   test("is valid ASL, with ARN checks on, once rendered with the example values", () => {
-    expect(aslProblems(renderStateMachine(definition, PLACEHOLDER_EXAMPLES))).toEqual([]);
+    expect(aslProblems(renderStateMachine(definition, examplesFor(definition)))).toEqual([]);
   });
 
   test("its Task states are the ones the local runner provides, each with its service integration", () => {
@@ -883,8 +883,7 @@ describe("renderStateMachine", () => {
 });
 
 describe("validateStateMachine", () => {
-  const valid = (): StateMachineDefinition =>
-    renderStateMachine(loadStateMachine(FACILITY_PIPELINE), PLACEHOLDER_EXAMPLES);
+  const valid = (): StateMachineDefinition => renderStateMachine(loadStateMachine(FACILITY_PIPELINE), LOCAL_VALUES);
 
   test("accepts the rendered pipeline and does not modify it (asl-validator modifies its input)", () => {
     const definition = valid();

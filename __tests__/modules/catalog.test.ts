@@ -109,9 +109,12 @@ describe("catalog module", () => {
     expect(listQueries()).toEqual([
       "accredited_facilities_by_state",
       "expiring_accreditations",
+      "expiry_digest",
       "facility_history",
       "facility_summary",
       "merge_current_state",
+      "optimize_current_state",
+      "vacuum_current_state",
     ]);
   });
 });

@@ -8,7 +8,7 @@ import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { StateMachine } from "aws-local-stepfunctions";
 import {
   FACILITY_PIPELINE,
-  PLACEHOLDER_EXAMPLES,
+  examplesFor,
   executionContext,
   loadStateMachine,
   renderStateMachine,
@@ -184,7 +184,10 @@ describe("the Athena request token (ClientRequestToken)", () => {
   });
 
   test("is SHA-256 of the execution, its redrive count and the state (and the MERGE's attempt): stable on retry, distinct per state, execution, redrive and attempt", async () => {
-    const definition = renderStateMachine(loadStateMachine(FACILITY_PIPELINE), PLACEHOLDER_EXAMPLES);
+    const definition = renderStateMachine(
+      loadStateMachine(FACILITY_PIPELINE),
+      examplesFor(loadStateMachine(FACILITY_PIPELINE)),
+    );
     const expressions = Object.fromEntries(
       taskStatesOf(definition)
         .filter(({ resource }) => resource.startsWith("arn:aws:states:::athena:"))

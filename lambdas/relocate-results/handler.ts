@@ -4,20 +4,26 @@
  * Event:   { dataset, queryExecutionId, outputLocation, executionName, asOf }
  * Copies:  outputLocation -> analytics/<dataset>/run_date=YYYY-MM-DD/<executionName>.csv
  *                         -> analytics/<dataset>/latest.csv
- * Returns: { dataset, source: outputLocation, runKey, latestKey }
+ * Returns: { dataset, source: outputLocation, runKey, latestKey }, and for the expiry_digest
+ *          dataset `digest`: the rows per horizon and the soonest ones (digest-summary.ts), what
+ *          the compliance message says.
  * Throws:  EnvironmentError, InvalidEventError, BucketNotAllowedError, PrefixNotAllowedError (a
  *          source outside DATA_BUCKET's athena-results/, a destination outside analytics/),
  *          SourceNotFoundError.
  * Both copies are server-side (CopyObject) and idempotent: a replayed event rewrites the same keys.
  */
-import { CopyObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, GetObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { requiredEnv } from "../shared/environment";
 import { SourceNotFoundError } from "../shared/errors";
 import { createLogger } from "../shared/logger";
 import { analyticsKeys } from "../shared/output-keys";
 import { s3Client } from "../shared/s3";
+import { summarizeDigest, type DigestSummary } from "./digest-summary";
 import { parseRelocateResultsEvent } from "./request";
+
+/** The dataset whose result is also summarized for the compliance digest. */
+export const DIGEST_DATASET = "expiry_digest";
 
 const logger = createLogger("relocate-results");
 
@@ -29,6 +35,8 @@ export interface RelocateResultsResult {
   readonly runKey: string;
   /** analytics/<dataset>/latest.csv */
   readonly latestKey: string;
+  /** For the expiry_digest dataset only. */
+  readonly digest?: DigestSummary;
 }
 
 export async function handler(event: unknown, context?: Context): Promise<RelocateResultsResult> {
@@ -46,8 +54,11 @@ export async function handler(event: unknown, context?: Context): Promise<Reloca
       source: request.outputLocation,
       runKey,
       latestKey,
+      ...(request.dataset === DIGEST_DATASET && {
+        digest: summarizeDigest(await readText(dataBucket, request.sourceKey)),
+      }),
     };
-    logger.info("query result published", { ...result });
+    logger.info("query result published", { ...result, digest: result.digest && { rows: result.digest.rows } });
     return result;
   } catch (error) {
     logger.error("relocate-results failed", error as Error);
@@ -55,6 +66,11 @@ export async function handler(event: unknown, context?: Context): Promise<Reloca
   } finally {
     logger.resetKeys();
   }
+}
+
+async function readText(bucket: string, key: string): Promise<string> {
+  const object = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return object.Body!.transformToString("utf8");
 }
 
 async function copyObject(bucket: string, sourceKey: string, destinationKey: string): Promise<void> {

@@ -53,10 +53,7 @@ export function parseRelocateResultsEvent(event: unknown, dataBucket: string): R
       `Invalid relocate-results event: expected an object, received ${JSON.stringify(event) ?? "nothing"}`,
     );
   }
-  const { dataset, queryExecutionId, outputLocation, executionName, asOf } = event as Record<
-    string,
-    unknown
-  >;
+  const { dataset, queryExecutionId, outputLocation, executionName, asOf } = event as Record<string, unknown>;
   const problems: string[] = [];
   const received = (value: unknown) => `(received ${value === undefined ? "nothing" : JSON.stringify(value)})`;
   if (typeof dataset !== "string" || !DATASET.test(dataset)) {
