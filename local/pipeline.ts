@@ -31,6 +31,7 @@ import {
   type StateMachineDefinition,
 } from "../core/asl";
 import { todayUtc, utcDateOf } from "../core/calendar-date";
+import type { DigestSummary } from "../lambdas/relocate-results/digest-summary";
 import { DATA_PREFIXES, LOCAL_DATABASE } from "../core/data-layout";
 import { objectCreatedEvent as createdEvent } from "../core/s3-event";
 import { DIGEST_LOOKBACK_DAYS, EXPIRY_WINDOW_MONTHS, settingsField, type RunSettings } from "../core/settings";
@@ -109,7 +110,10 @@ export interface Notification {
 export interface IngestCounts {
   readonly records: number;
   readonly valid: number;
+  readonly repaired: number;
+  readonly warnings: number;
   readonly rejected: number;
+  readonly rejectedExpiring: number;
   readonly expiring: number;
   readonly expired: number;
 }
@@ -148,7 +152,7 @@ export interface DigestExecutionResult extends MachineExecutionResult {
     readonly runKey: string;
     readonly latestKey: string;
     readonly source: string;
-    readonly digest: import("../lambdas/relocate-results/digest-summary").DigestSummary;
+    readonly digest: DigestSummary;
   } | null;
 }
 
