@@ -10,12 +10,25 @@ export { FacilityPipeline, FacilityPipelinePropsError, type FacilityPipelineProp
 export { Storage, type StorageProps } from "./modules/storage";
 export { Catalog, type CatalogProps } from "./modules/catalog";
 export { Compute, type ComputeProps, type FunctionSettings, type PipelineFunction } from "./modules/compute";
-export { FailureTopic, type FailureTopicProps } from "./modules/notifications";
+export {
+  ComplianceTopic,
+  FailureTopic,
+  NotificationTopic,
+  type ComplianceTopicProps,
+  type FailureTopicProps,
+  type NotificationTopicProps,
+} from "./modules/notifications";
 export { Orchestration, type OrchestrationProps } from "./modules/orchestration";
+export { ExpiryDigest, type ExpiryDigestProps } from "./modules/expiry-digest";
 export { ServiceRole, type ServiceRoleProps } from "./modules/iam";
 export { INTEGRATION_PERMISSIONS } from "./modules/integration-permissions";
 export { policyDocument, type PolicyDocument, type PolicyStatement } from "./modules/policy-document";
 export { bundleLambda, type LambdaBundle } from "./modules/lambda-bundle";
-export { parseConfig, ConfigError, type FacilityPipelineConfig, type FacilityPipelineConfigInput } from "./config/schema";
+export {
+  parseConfig,
+  ConfigError,
+  type FacilityPipelineConfig,
+  type FacilityPipelineConfigInput,
+} from "./config/schema";
 export { FACILITY_COLUMNS, type FieldDefinition, type ColumnType } from "./core/facility-schema";
 export { DATA_PREFIXES, CATALOG } from "./core/data-layout";

@@ -14,6 +14,8 @@ const E2E = [
   "local/**/*.test.ts",
   "reliability/**/*.test.ts",
   "cli/run*.test.ts",
+  // A real browser (the Chromium of @sparticuz/chromium) over a report of the local digest.
+  "cli/html-report.test.ts",
   "bench/bench-smoke.test.ts",
   "bench/scan-growth.test.ts",
   // The handlers against a real S3 endpoint (s3rver).

@@ -28,6 +28,9 @@ import {
 import type { Construct } from "constructs";
 import {
   ATHENA_BYTES_SCANNED_CUTOFF,
+  DIGEST_LOOKBACK_DAYS,
+  DIGEST_SCHEDULE,
+  DIGEST_TIME_ZONE,
   EXPIRY_WINDOW_MONTHS,
   LOG_RETENTION_DAYS,
   MAX_REJECTED_SHARE,
@@ -108,6 +111,44 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       default: [],
       description: "Addresses subscribed to failure notifications and alarms",
     });
+    const complianceEmails = variable("compliance_emails", {
+      type: "list(string)",
+      default: [],
+      description: "Addresses subscribed to the weekly expiry digest (the compliance topic)",
+    });
+    const digestSchedule = variable("digest_schedule", {
+      type: "string",
+      default: DIGEST_SCHEDULE,
+      description: "When EventBridge Scheduler starts the expiry digest: cron(...), rate(...) or at(...)",
+      validation: [
+        validation(
+          'can(regex("^(cron|rate|at)\\\\(.+\\\\)$", var.digest_schedule))',
+          "digest_schedule must be a Scheduler expression: cron(...), rate(...) or at(...).",
+        ),
+      ],
+    });
+    const digestTimeZone = variable("digest_time_zone", {
+      type: "string",
+      default: DIGEST_TIME_ZONE,
+      description: 'The IANA time zone of digest_schedule, e.g. "America/Chicago"',
+      validation: [
+        validation(
+          'var.digest_time_zone == "UTC" || can(regex("^[A-Za-z]+(/[A-Za-z0-9_+-]+)+$", var.digest_time_zone))',
+          'digest_time_zone must be an IANA time zone such as "Europe/Berlin", or "UTC".',
+        ),
+      ],
+    });
+    const digestLookbackDays = variable("digest_lookback_days", {
+      type: "number",
+      default: DIGEST_LOOKBACK_DAYS.default,
+      description: "The expiry digest also lists accreditations that expired this many days before its date",
+      validation: [wholeNumberIn("digest_lookback_days", DIGEST_LOOKBACK_DAYS)],
+    });
+    const digestSendAllClear = variable("digest_send_all_clear", {
+      type: "bool",
+      default: false,
+      description: "Send an all-clear digest when nothing expired or expires",
+    });
     const expiryWindowMonths = variable("expiry_window_months", {
       type: "number",
       default: EXPIRY_WINDOW_MONTHS.default,
@@ -151,6 +192,11 @@ export class FacilityPipelineModuleStack extends TerraformStack {
         `${Fn.replace(namePrefix.stringValue, "-", "_")}_facility_pipeline`,
       ]),
       alertEmails: alertEmails.listValue,
+      complianceEmails: complianceEmails.listValue,
+      digestSchedule: digestSchedule.stringValue,
+      digestTimeZone: digestTimeZone.stringValue,
+      digestLookbackDays: digestLookbackDays.numberValue,
+      digestSendAllClear: digestSendAllClear.booleanValue as unknown as boolean,
       expiryWindowMonths: expiryWindowMonths.numberValue,
       maxRejectedShare: maxRejectedShare.numberValue,
       logRetentionDays: logRetentionDays.numberValue,

@@ -12,6 +12,7 @@ import { resourcesOfType, synthStack, type SynthesizedStack } from "./helpers/sy
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:platform-alerts";
+const COMPLIANCE_TOPIC = "arn:aws:sns:us-east-1:123456789012:compliance-digest";
 const BOUNDARY = "arn:aws:iam::123456789012:policy/data-platform-boundary";
 
 function synthPipeline(props: Partial<FacilityPipelineProps>): SynthesizedStack {
@@ -47,7 +48,7 @@ describe("the library", () => {
     const app = buildExampleApp(Testing.app());
     const stack = app.node.findChild("data-platform-healthcare") as DataPlatformStack;
     const synthesized = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
-    expect(all(synthesized, "aws_sfn_state_machine")).toHaveLength(1);
+    expect(all(synthesized, "aws_sfn_state_machine")).toHaveLength(2); // the pipeline and the expiry digest
     expect(all(synthesized, "aws_s3_bucket")).toHaveLength(0);
     expect(synthesized.terraform.backend).toMatchObject({ s3: { bucket: "acme-terraform-state", use_lockfile: true } });
   });
@@ -98,12 +99,25 @@ describe("bring your own", () => {
   });
 
   test("an existing topic receives failures and alarms, and no topic is created", () => {
-    const stack = synthPipeline({ existingTopicArn: TOPIC });
+    const stack = synthPipeline({ existingTopicArn: TOPIC, existingComplianceTopicArn: COMPLIANCE_TOPIC });
     expect(all(stack, "aws_sns_topic")).toEqual([]);
     for (const alarm of all(stack, "aws_cloudwatch_metric_alarm")) expect(alarm.alarm_actions).toEqual([TOPIC]);
-    expect(
-      JSON.parse(all(stack, "aws_sfn_state_machine")[0].definition as string).States.NotifyFailure.Parameters.TopicArn,
-    ).toBe(TOPIC);
+    const definition = (suffix: string) =>
+      JSON.parse(
+        all(stack, "aws_sfn_state_machine").find((m) => String(m.name).endsWith(suffix))!.definition as string,
+      );
+    const [pipeline, digest] = [definition("-facility-pipeline"), definition("-expiry-digest")];
+    expect(pipeline.States.NotifyFailure.Parameters.TopicArn).toBe(TOPIC);
+    expect(digest.States.NotifyFailure.Parameters.TopicArn).toBe(TOPIC);
+    expect(digest.States.NotifyCompliance.Parameters.TopicArn).toBe(COMPLIANCE_TOPIC);
+  });
+
+  test("with only the failure topic brought, the compliance topic is created with a key of its own", () => {
+    const stack = synthPipeline({ existingTopicArn: TOPIC });
+    expect(all(stack, "aws_sns_topic").map((topic) => topic.name)).toEqual(["acme-hfap-facility-pipeline-compliance"]);
+    expect(all(stack, "aws_kms_alias").map((alias) => alias.name)).toEqual([
+      "alias/acme-hfap-facility-pipeline-compliance",
+    ]);
   });
 
   test("every role gets the permissions boundary and the role path", () => {
@@ -222,6 +236,11 @@ describe("the plain Terraform module (npm run synth:module)", () => {
       "alert_emails",
       "athena_bytes_scanned_cutoff",
       "bucket_name",
+      "compliance_emails",
+      "digest_lookback_days",
+      "digest_schedule",
+      "digest_send_all_clear",
+      "digest_time_zone",
       "expiry_window_months",
       "glue_database_name",
       "log_retention_days",
@@ -241,13 +260,37 @@ describe("the plain Terraform module (npm run synth:module)", () => {
     const validation = (module.variable.glue_database_name as { validation?: { condition: string }[] }).validation;
     expect(validation?.[0].condition).toMatch(/^\$\{.*var\.glue_database_name.*\}$/);
     expect(JSON.stringify(module.resource)).toContain("${var.name_prefix}-facility-pipeline");
-    expect(all(module, "aws_sns_topic_subscription")[0].for_each).toBe("${toset(var.alert_emails)}");
+    expect(
+      all(module, "aws_sns_topic_subscription")
+        .map((subscription) => subscription.for_each)
+        .sort(),
+    ).toEqual(["${toset(var.alert_emails)}", "${toset(var.compliance_emails)}"]);
+    // Every validation condition is one template that refers to its own variable.
+    for (const [name, variable] of Object.entries(
+      module.variable as Record<string, { validation?: { condition: string }[] }>,
+    ))
+      for (const { condition } of variable.validation ?? [])
+        expect(condition).toMatch(new RegExp(`^\\$\\{.*var\\.${name}\\b.*\\}$`));
+    const schedule = all(module, "aws_scheduler_schedule")[0];
+    expect(schedule).toMatchObject({
+      schedule_expression: "${var.digest_schedule}",
+      schedule_expression_timezone: "${var.digest_time_zone}",
+    });
+    const digest = all(module, "aws_sfn_state_machine").find((machine) =>
+      String(machine.name).endsWith("-expiry-digest"),
+    )!;
+    expect(JSON.parse(digest.definition as string).States.ResolveDigestSettings.Parameters).toMatchObject({
+      "lookbackDays.$": "States.StringToJson('${var.digest_lookback_days}')",
+      "sendAllClear.$": "States.StringToJson('${var.digest_send_all_clear}')",
+    });
   });
 
   test("its outputs name the bucket, state machine, topic, workgroup, database and table", () => {
     expect(Object.keys(module.output ?? {}).sort()).toEqual([
       "athena_workgroup",
       "bucket_name",
+      "compliance_topic_arn",
+      "expiry_digest_arn",
       "failure_topic_arn",
       "glue_database",
       "glue_table",

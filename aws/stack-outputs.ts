@@ -17,6 +17,7 @@ export const OUTPUT_IDS = {
   topicArn: "failure_topic_arn",
   workgroup: "athena_workgroup",
   database: "glue_database",
+  digestStateMachineArn: "expiry_digest_arn",
 } as const;
 
 export type DeploymentSetting = keyof typeof OUTPUT_IDS;
@@ -29,6 +30,7 @@ export const SETTING_FLAGS: Readonly<Record<DeploymentSetting, string>> = {
   topicArn: "--topic-arn",
   workgroup: "--workgroup",
   database: "--database",
+  digestStateMachineArn: "--digest-state-machine-arn",
 };
 
 export const DEFAULT_OUTPUTS_FILE = "cdktf-outputs.json";

@@ -30,8 +30,12 @@ import type { RunSettings } from "../core/settings";
 import { mapConcurrently } from "./map-concurrently";
 import { executionArnOf, parseStateMachineArn, replayEvent } from "../core/replay-event";
 import { SETTING_FLAGS, type Deployment, type DeploymentSetting } from "./stack-outputs";
+import { randomUUID } from "node:crypto";
+import { digestRunOf } from "../core/digest";
 import {
   FAILED_STATUSES,
+  type DigestRequest,
+  type DigestRun,
   type ExecutionListing,
   type ExecutionStatus,
   type ExecutionSummary,
@@ -219,6 +223,52 @@ export class AwsTarget implements Target {
     return { executions, truncated };
   }
 
+  /**
+   * Starts the expiry-digest state machine (as its schedule does, with the request's settings in
+   * the input), waits for it, and reads the CSV it published. What it sent to the compliance topic
+   * is read back from the execution history (the publish task's parameters).
+   */
+  async runDigest(request: DigestRequest, timeoutMs: number): Promise<DigestRun> {
+    const stateMachineArn = this.setting("digestStateMachineArn");
+    const settings = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined));
+    const name = `digest-${request.asOf ?? new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    const input = JSON.stringify(Object.keys(settings).length > 0 ? { settings } : {});
+    const { executionArn } = await this.call("states:StartExecution", stateMachineArn, () =>
+      this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input })),
+    );
+    const deadline = Date.now() + timeoutMs;
+    let delay = this.options.pollDelayMs ?? 250;
+    for (;;) {
+      const described = await this.call("states:DescribeExecution", executionArn!, () =>
+        this.sfn.send(new DescribeExecutionCommand({ executionArn })),
+      );
+      const status = described.status as ExecutionStatus;
+      if (status !== "RUNNING") {
+        const history = await this.history(executionArn!);
+        const output = described.output === undefined ? null : (JSON.parse(described.output) as unknown);
+        const runKey = (output as { published?: { runKey?: string } } | null)?.published?.runKey;
+        return digestRunOf({
+          executionArn: executionArn!,
+          status,
+          failure: FAILED_STATUSES.has(status)
+            ? failureFromHistory(history, { error: described.error, cause: described.cause })
+            : null,
+          output,
+          csvText: runKey ? await this.readText(runKey) : null,
+          notification: complianceMessageOf(history),
+        });
+      }
+      if (Date.now() >= deadline) {
+        throw new OperationFailedError(
+          `The digest ${executionArn} was still RUNNING after ${Math.round(timeoutMs / 1000)} s; it goes on in ` +
+            "AWS (see status). Wait longer with --timeout (e.g. --timeout 30m).",
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, deadline - Date.now())));
+      delay = Math.min(delay * 2, MAX_POLL_DELAY_MS);
+    }
+  }
+
   async runQuery(request: QueryRequest, timeoutMs: number): Promise<QueryResult> {
     let queryString: string;
     let parameters: readonly string[] = [];
@@ -314,6 +364,13 @@ export class AwsTarget implements Target {
     }
   }
 
+  private async readText(key: string): Promise<string> {
+    const object = await this.call("s3:GetObject", `s3://${this.bucket}/${key}`, () =>
+      this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+    return object.Body!.transformToString("utf8");
+  }
+
   async close(): Promise<void> {
     for (const client of [this.s3, this.sfn, this.athena, this.sns]) client.destroy();
   }
@@ -369,6 +426,23 @@ export class AwsTarget implements Target {
       throw new AwsCallError(action, resource, error);
     }
   }
+}
+
+/** The states of the digest that publish to the compliance topic. */
+const COMPLIANCE_STATES = new Set(["NotifyCompliance", "NotifyAllClear"]);
+
+/** The subject and message the digest published to compliance: the parameters of that task, in the history. */
+function complianceMessageOf(history: readonly HistoryEvent[]): DigestRun["notification"] {
+  let state: string | undefined;
+  for (const event of history) {
+    if (event.stateEnteredEventDetails) state = event.stateEnteredEventDetails.name;
+    const parameters = event.taskScheduledEventDetails?.parameters;
+    if (parameters && state !== undefined && COMPLIANCE_STATES.has(state)) {
+      const { Subject, Message } = JSON.parse(parameters) as { Subject?: string; Message?: string };
+      return { subject: Subject ?? "", message: Message ?? "" };
+    }
+  }
+  return null;
 }
 
 /** The region in an ARN (arn:partition:service:region:...). */

@@ -8,11 +8,6 @@
 import { AwsCallError, MAX_ATTEMPTS, OperationFailedError, OutputsFileError } from "../aws/errors";
 import { UsageError, errorName } from "../core/target";
 
-
-
-
-
-
 const ACCESS_DENIED = new Set(["AccessDeniedException", "AccessDenied", "AuthorizationErrorException", "Forbidden"]);
 const THROTTLED = new Set([
   "ThrottlingException",
@@ -153,7 +148,6 @@ export function explainError(error: unknown): ErrorReport {
 export function listProblems(problems: readonly string[]): string {
   return problems.length === 1 ? problems[0] : `\n  - ${problems.join("\n  - ")}`;
 }
-
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

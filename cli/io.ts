@@ -6,7 +6,7 @@ export interface CliIo {
 }
 
 /** The subcommands of ./operations.ts; anything else is the local run command (./run.ts). */
-export const SUBCOMMANDS = ["replay", "status", "query", "history", "notify-test", "cat"] as const;
+export const SUBCOMMANDS = ["replay", "status", "query", "history", "digest", "report", "notify-test", "cat"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /**

@@ -1,5 +1,5 @@
 /**
- * facility-pipeline replay|status|query|history|notify-test|cat: operate the deployed pipeline, or the local
+ * facility-pipeline replay|status|query|history|digest|report|notify-test|cat: operate the deployed pipeline, or the local
  * mode's state directory, without one-off scripts. ./main.ts sends these subcommands here and
  * everything else to the local run command (./run.ts).
  *
@@ -9,7 +9,13 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { EXPIRY_WINDOW_MONTHS, type RunSettings } from "../core/settings";
+import {
+  DIGEST_LOOKBACK_DAYS,
+  EXPIRY_WINDOW_MONTHS,
+  describeRange,
+  isWithin,
+  type RunSettings,
+} from "../core/settings";
 import { listQueries } from "../core/sql";
 import { AwsTarget } from "../aws/target";
 import { MAX_ATTEMPTS } from "../aws/errors";
@@ -18,6 +24,8 @@ import { explainError, listProblems } from "./errors";
 import { SETTINGS_USAGE, parseSettingsFlags } from "./settings-flags";
 import { cat } from "./cat";
 import { history } from "./history";
+import { digest } from "./digest";
+import { htmlReport } from "./report-html";
 import { notifyTest } from "./notify-test";
 import { parseDuration, type CommandOutput, type Log } from "./output";
 import { DEFAULT_QUERY_TIMEOUT, query, queryRequest } from "./query";
@@ -27,7 +35,10 @@ import { DEFAULT_LIMIT, DEFAULT_SINCE, parseSince, status } from "./status";
 import type { Target } from "../core/target";
 import { SUBCOMMANDS, redirectStdout, type CliIo, type Subcommand } from "./io";
 
-export const USAGE = `Usage: facility-pipeline replay|status|query|history|notify-test|cat [options]
+/** How long digest and report wait for the workflow by default. */
+const DEFAULT_DIGEST_TIMEOUT = "15m";
+
+export const USAGE = `Usage: facility-pipeline replay|status|query|history|digest|report|notify-test|cat [options]
 
 Operates the deployed pipeline (--target aws, the default) or the local mode's state directory
 (--target local --state-dir DIR), with the same subcommands.
@@ -56,6 +67,18 @@ Operates the deployed pipeline (--target aws, the default) or the local mode's s
   history FACILITY_ID      every staged record of one facility, newest upload first: upload, version,
                            event time and what changed (sql/facility_history.sql over the staging table)
       --timeout DURATION   as for query
+  digest                   run the expiry digest (the workflow the schedule starts weekly) on the
+                           current state and wait: accreditations per horizon, each one soonest
+                           first, and what was sent to the compliance topic. Exit code 1 if it failed
+      --as-of, --window-months
+                           the digest's date and window (default: today, UTC, and the configured window)
+      --lookback-days N    also list accreditations expired up to N days before (default: ${DIGEST_LOOKBACK_DAYS.default})
+      --timeout DURATION   wait this long for it (default: ${DEFAULT_DIGEST_TIMEOUT})
+  report --out FILE.html   run the digest, then write it as one self-contained HTML file (no network:
+                           it opens from an email attachment): the table, sortable and filterable,
+                           a chart per state, a 12-month timeline and where the data comes from
+      --as-of, --window-months, --lookback-days, --timeout
+                           as for digest
   notify-test              publish a message marked [TEST] to the failure topic
   cat KEY | s3://BUCKET/KEY
                            write one object of the data bucket to stdout, as stored (locally, the
@@ -70,6 +93,7 @@ Where the pipeline is:
                            npx cdktf output --outputs-file FILE   (default: ${DEFAULT_OUTPUTS_FILE})
   --stack NAME             the stack to read when FILE holds several (e.g. facility-pipeline-prod)
   --bucket NAME  --state-machine-arn ARN  --workgroup NAME  --database NAME  --topic-arn ARN
+  --digest-state-machine-arn ARN
                            give outputs directly; they win over FILE
   --region REGION          (default: the region in the ARNs, else AWS_REGION or the profile's)
   --state-dir DIR          with --target local: the directory given to npm start -- --state-dir DIR
@@ -101,8 +125,12 @@ export interface OperationsCommand {
   readonly limit: number;
   readonly namedQueryId?: string;
   readonly timeoutMs: number;
-  /** --as-of and --window-months, for replay and query. */
+  /** --as-of and --window-months, for replay, query, digest and report. */
   readonly settings: RunSettings;
+  /** --lookback-days, for digest and report. */
+  readonly lookbackDays?: number;
+  /** --out, for report (resolved). */
+  readonly out?: string;
 }
 
 const OPTIONS = {
@@ -115,6 +143,7 @@ const OPTIONS = {
   workgroup: { type: "string" },
   database: { type: "string" },
   "topic-arn": { type: "string" },
+  "digest-state-machine-arn": { type: "string" },
   region: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -127,6 +156,8 @@ const OPTIONS = {
   timeout: { type: "string" },
   "as-of": { type: "string" },
   "window-months": { type: "string" },
+  "lookback-days": { type: "string" },
+  out: { type: "string" },
 } as const;
 
 /** Options that belong to one subcommand. */
@@ -137,9 +168,11 @@ const SUBCOMMAND_OPTIONS: Readonly<Record<string, readonly Subcommand[]>> = {
   since: ["status"],
   limit: ["status"],
   "named-query": ["query"],
-  timeout: ["query", "history"],
-  "as-of": ["replay", "query"],
-  "window-months": ["replay", "query"],
+  timeout: ["query", "history", "digest", "report"],
+  "as-of": ["replay", "query", "digest", "report"],
+  "window-months": ["replay", "query", "digest", "report"],
+  "lookback-days": ["digest", "report"],
+  out: ["report"],
 };
 const AWS_ONLY = [
   "outputs",
@@ -149,6 +182,7 @@ const AWS_ONLY = [
   "workgroup",
   "database",
   "topic-arn",
+  "digest-state-machine-arn",
   "region",
   "named-query",
 ];
@@ -159,6 +193,8 @@ const NEEDED: Readonly<Record<Subcommand, readonly DeploymentSetting[]>> = {
   status: ["stateMachineArn"],
   query: ["workgroup", "database"],
   history: ["workgroup", "database"],
+  digest: ["digestStateMachineArn", "bucket"],
+  report: ["digestStateMachineArn", "bucket", "workgroup", "database"],
   "notify-test": ["topicArn"],
   cat: ["bucket"],
 };
@@ -209,7 +245,19 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
       `history shows one facility: history FACILITY_ID (received ${positionals.length === 0 ? "none" : positionals.join(" ")})`,
     );
   }
-  if (subcommand === "status" || subcommand === "notify-test") {
+  if (subcommand === "report" && !values.out?.endsWith(".html")) {
+    problems.push(`report writes an HTML file: report --out FILE.html (received ${values.out ?? "no --out"})`);
+  }
+  let lookbackDays: number | undefined;
+  if (values["lookback-days"] !== undefined) {
+    lookbackDays = Number(values["lookback-days"]);
+    if (!isWithin(DIGEST_LOOKBACK_DAYS, lookbackDays)) {
+      problems.push(
+        `--lookback-days must be ${describeRange(DIGEST_LOOKBACK_DAYS)} (received "${values["lookback-days"]}")`,
+      );
+    }
+  }
+  if (subcommand === "status" || subcommand === "notify-test" || subcommand === "digest" || subcommand === "report") {
     if (positionals.length > 0) problems.push(`${subcommand} takes no arguments (received ${positionals.join(" ")})`);
   }
   const { settings, problems: settingsProblems } = parseSettingsFlags(values);
@@ -228,7 +276,9 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
 
   let since = new Date(0);
   let limit = DEFAULT_LIMIT;
-  let timeoutMs = parseDuration(DEFAULT_QUERY_TIMEOUT)!;
+  let timeoutMs = parseDuration(
+    subcommand === "digest" || subcommand === "report" ? DEFAULT_DIGEST_TIMEOUT : DEFAULT_QUERY_TIMEOUT,
+  )!;
   try {
     since = parseSince(values.since ?? DEFAULT_SINCE, now);
   } catch (error) {
@@ -264,6 +314,7 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
       topicArn: values["topic-arn"],
       workgroup: values.workgroup,
       database: values.database,
+      digestStateMachineArn: values["digest-state-machine-arn"],
     },
     positionals,
     prefixes: values.prefix ?? [],
@@ -274,6 +325,8 @@ export function parseOperationsCli(argv: readonly string[], now = new Date()): O
     namedQueryId: values["named-query"],
     timeoutMs,
     settings,
+    lookbackDays,
+    out: values.out && resolve(values.out),
   };
 }
 
@@ -322,6 +375,15 @@ export function runCommand(command: OperationsCommand, target: Target, log: Log)
       });
     case "history":
       return history(target, { facilityId: command.positionals[0], timeoutMs: command.timeoutMs });
+    case "digest":
+      return digest(target, { ...command.settings, lookbackDays: command.lookbackDays, timeoutMs: command.timeoutMs });
+    case "report":
+      return htmlReport(target, {
+        ...command.settings,
+        lookbackDays: command.lookbackDays,
+        timeoutMs: command.timeoutMs,
+        out: command.out!,
+      });
     case "notify-test":
       return notifyTest(target);
     case "cat":

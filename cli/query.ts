@@ -26,6 +26,13 @@ export interface QueryOptions {
 export const DEFAULT_QUERY_TIMEOUT = "30m";
 
 /** The request for a query name or named query id; an unknown name lists the known ones. */
+/** What to run instead of a query whose parameters only a workflow or another subcommand supplies. */
+const INSTEAD: Readonly<Record<string, string>> = {
+  facility_history: ": use history FACILITY_ID",
+  merge_current_state: ": the workflow runs it after each upload",
+  expiry_digest: ": use digest (--as-of, --window-months, --lookback-days)",
+};
+
 export function queryRequest(
   options: Pick<QueryOptions, "name" | "namedQueryId" | "asOf" | "windowMonths"> & {
     /** Values of the query's other parameters, by name (history's facility_id). */
@@ -49,8 +56,7 @@ export function queryRequest(
       throw new UsageError(
         `query: sql/${options.name}.sql takes a parameter "${parameter.name}" that the CLI cannot supply ` +
           `(it supplies ${Object.keys(values).join(", ")})` +
-          (options.name === "facility_history" ? ": use history FACILITY_ID" : "") +
-          (options.name === "merge_current_state" ? ": the workflow runs it after each upload" : ""),
+          (INSTEAD[options.name ?? ""] ?? ""),
       );
     }
     return parameterLiteral(parameter, values[parameter.name]);

@@ -1,7 +1,9 @@
 /**
  * The CLI's output for a person: per-file counts, then the current state after the last execution
  * (the per-state table and the expiring accreditations, from the current-state table, as of the
- * executions' date), the first rejected reasons and where every output object is.
+ * executions' date, soonest first), the rejected records that still show an expiring
+ * accreditation, every rejection reason, repair and warning with its count and a few examples,
+ * and where every output object is.
  */
 import { todayUtc } from "../core/calendar-date";
 import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
@@ -27,10 +29,21 @@ export interface Report {
    * one entry per facility with its accreditations in the window, soonest first.
    */
   readonly expiringFacilities: readonly ExpiringFacility[];
-  /** The first rejected records (at most MAX_REJECTED_SHOWN), with their source. */
+  /** The first rejected records (at most MAX_REJECTED_SHOWN), with their source: examples of the reasons. */
   readonly rejectedRecords: readonly Record<string, unknown>[];
   /** Rejected records in every run. */
   readonly rejectedTotal: number;
+  /** Every rejection reason ("field: rule") of every run and how many records had it, most frequent first. */
+  readonly rejectedReasons: readonly ReasonCount[];
+  /** Every repair and warning ("field: what") of every run, with its count, most frequent first. */
+  readonly repairs: readonly ReasonCount[];
+  /** The first kept records that were repaired or have warnings (at most MAX_REJECTED_SHOWN), with their source. */
+  readonly repairedRecords: readonly Record<string, unknown>[];
+  /**
+   * The rejected records that still show an accreditation expiring within the window (the first 20
+   * of each run): what compliance must not miss, since they are not in the current state.
+   */
+  readonly rejectedExpiring: readonly (Record<string, unknown> & { readonly source: string })[];
   readonly objects: readonly string[];
 }
 
@@ -52,6 +65,12 @@ export interface ExpiringFacility {
   }[];
 }
 
+export interface ReasonCount {
+  readonly reason: string;
+  readonly kind: "rejected" | "repaired" | "warning";
+  readonly count: number;
+}
+
 export const MAX_REJECTED_SHOWN = 5;
 
 export function printReport(report: Report, out: NodeJS.WritableStream): void {
@@ -65,7 +84,11 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
     );
     if (run.ingest) {
       const { records, valid, rejected, expiring, expired } = run.ingest;
-      write(`  records ${records}  valid ${valid}  rejected ${rejected}  expiring ${expiring}  expired ${expired}`);
+      const { repaired, warnings, rejectedExpiring } = run.ingest;
+      write(
+        `  records ${records}  valid ${valid} (repaired ${repaired}, warnings ${warnings})  rejected ${rejected}` +
+          `${rejectedExpiring > 0 ? ` (${rejectedExpiring} still expiring!)` : ""}  expiring ${expiring}  expired ${expired}`,
+      );
     }
     if (run.error) write(`  error ${run.error.error}: ${firstLine(readableCause(run.error.cause))}`);
   }
@@ -87,27 +110,71 @@ export function printReport(report: Report, out: NodeJS.WritableStream): void {
 
   write();
   write(`Accreditations expiring within ${windowMonths} months of ${asOf}, current state`);
-  const expiringRows = report.expiringFacilities.flatMap((facility) =>
-    facility.accreditations.map((accreditation) => [
+  const expiringRows = report.expiringFacilities
+    .flatMap((facility) => facility.accreditations.map((accreditation) => ({ facility, accreditation })))
+    .sort(
+      (a, b) =>
+        a.accreditation.days_until_expiry - b.accreditation.days_until_expiry ||
+        a.facility.facility_id.localeCompare(b.facility.facility_id),
+    )
+    .map(({ facility, accreditation }) => [
+      accreditation.days_until_expiry,
       facility.facility_id,
+      cut(facility.facility_name),
       facility.state,
       accreditation.accreditation_body,
       accreditation.accreditation_id,
       accreditation.valid_until,
-      accreditation.days_until_expiry,
-    ]),
-  );
+    ]);
   write(
     expiringRows.length > 0
-      ? formatTable(["FACILITY", "STATE", "BODY", "ACCREDITATION", "VALID UNTIL", "DAYS LEFT"], expiringRows)
+      ? formatTable(["DAYS LEFT", "FACILITY", "NAME", "STATE", "BODY", "ACCREDITATION", "VALID UNTIL"], expiringRows)
       : "  (none)",
   );
 
+  if (report.rejectedExpiring.length > 0) {
+    write();
+    write(
+      `Rejected records that still show an accreditation expiring within the window: NOT in the current state, ` +
+        `fix them and upload again`,
+    );
+    write(
+      formatTable(
+        ["DAYS LEFT", "FACILITY", "VALID UNTIL", "ACCREDITATION", "FILE", "LINE"],
+        report.rejectedExpiring.map((record) => [
+          Number(record.days_until_expiry),
+          String(record.facility_id),
+          String(record.valid_until),
+          String(record.accreditation_id ?? ""),
+          record.source,
+          Number(record.line),
+        ]),
+      ),
+    );
+  }
+
+  if (report.rejectedReasons.length > 0 || report.repairs.length > 0) {
+    write();
+    write("Rejections, repairs and warnings, by reason (every run)");
+    write(
+      formatTable(
+        ["RECORDS", "OUTCOME", "REASON"],
+        [...report.rejectedReasons, ...report.repairs].map((entry) => [entry.count, entry.kind, entry.reason]),
+      ),
+    );
+  }
   if (report.rejectedRecords.length > 0) {
     write();
-    write(`Rejected records (first ${report.rejectedRecords.length} of ${report.rejectedTotal})`);
+    write(`Rejected records, examples (first ${report.rejectedRecords.length} of ${report.rejectedTotal})`);
     for (const record of report.rejectedRecords) {
       write(`  ${record.source} line ${record.line}: ${describeReasons(record.reasons)}`);
+    }
+  }
+  if (report.repairedRecords.length > 0) {
+    write();
+    write(`Repaired records and warnings, examples (first ${report.repairedRecords.length})`);
+    for (const record of report.repairedRecords) {
+      write(`  ${record.source} line ${record.line}: ${describeQuality(record)}`);
     }
   }
 
@@ -140,6 +207,35 @@ function describeReasons(reasons: unknown): string {
     .join("; ");
 }
 
+/** A kept record's repairs and warnings: `employee_count "310" -> 310; location.address is null`. */
+function describeQuality(record: Record<string, unknown>): string {
+  const repairs = (record.repairs ?? []) as { field: string; received: unknown; kept: unknown }[];
+  const warnings = (record.warnings ?? []) as { field: string; message: string }[];
+  return [
+    ...repairs.map((r) => `${r.field} ${JSON.stringify(r.received)} -> ${JSON.stringify(r.kept)}`),
+    ...warnings.map((w) => `${w.field} ${w.message}`),
+  ].join("; ");
+}
+
+/** A long name cut for the table. */
+function cut(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Counts per reason summed over the runs, most frequent first. */
+function mergedCounts(
+  runs: readonly ExecutionResult[],
+  field: "reasonCounts" | "repairCounts" | "warningCounts",
+  kind: ReasonCount["kind"],
+): ReasonCount[] {
+  const totals = new Map<string, number>();
+  for (const run of runs) {
+    const counts = ((run.ingest as Record<string, unknown> | null)?.[field] ?? {}) as Record<string, number>;
+    for (const [reason, count] of Object.entries(counts)) totals.set(reason, (totals.get(reason) ?? 0) + count);
+  }
+  return [...totals].map(([reason, count]) => ({ reason, kind, count })).sort((a, b) => b.count - a.count);
+}
+
 function firstLine(text: string): string {
   return text.split("\n")[0].slice(0, 300);
 }
@@ -162,16 +258,27 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
     await pipeline.querySql("expiring_accreditations", { as_of: asOf, window_months: windowMonths }),
   );
   const rejectedRecords: Record<string, unknown>[] = [];
+  const repairedRecords: Record<string, unknown>[] = [];
   for (const run of runs) {
-    const outputs = run.ingest?.outputs as { rejected?: string } | undefined;
-    const wanted = MAX_REJECTED_SHOWN - rejectedRecords.length;
-    if (outputs?.rejected && (run.ingest?.rejected ?? 0) > 0 && wanted > 0) {
-      // Only the first lines are shown: read the head of the object, not all of it.
-      for (const line of await readJsonLines(pipeline, outputs.rejected, REJECTED_HEAD_BYTES, wanted)) {
-        rejectedRecords.push({ source: run.source, ...line });
+    const ingest = run.ingest as (Record<string, number> & { outputs?: Record<string, string> }) | null;
+    // Only the first lines are shown: read the head of each object, not all of it.
+    for (const [output, count, into] of [
+      ["rejected", ingest?.rejected ?? 0, rejectedRecords],
+      ["quality", (ingest?.repaired ?? 0) + (ingest?.warnings ?? 0), repairedRecords],
+    ] as const) {
+      const key = ingest?.outputs?.[output];
+      const wanted = MAX_REJECTED_SHOWN - into.length;
+      if (key === undefined || count === 0 || wanted <= 0) continue;
+      for (const line of await readJsonLines(pipeline, key, REJECTED_HEAD_BYTES, wanted)) {
+        into.push({ source: run.source, ...line });
       }
     }
   }
+  const rejectedExpiring = runs.flatMap((run) =>
+    (((run.ingest as Record<string, unknown> | null)?.rejectedExpiringRecords ?? []) as Record<string, unknown>[]).map(
+      (record) => ({ source: run.source, ...record }),
+    ),
+  );
   return {
     bucket: pipeline.bucket,
     stateDir: pipeline.stateDir,
@@ -184,6 +291,13 @@ export async function buildReport(pipeline: LocalPipeline, runs: readonly Execut
     expiringFacilities,
     rejectedRecords,
     rejectedTotal: runs.reduce((total, run) => total + (run.ingest?.rejected ?? 0), 0),
+    rejectedReasons: mergedCounts(runs, "reasonCounts", "rejected"),
+    repairs: [
+      ...mergedCounts(runs, "repairCounts", "repaired"),
+      ...mergedCounts(runs, "warningCounts", "warning"),
+    ].sort((a, b) => b.count - a.count),
+    repairedRecords,
+    rejectedExpiring,
     objects: await pipeline.listKeys(),
   };
 }
@@ -248,6 +362,9 @@ export function toJsonContract(report: Report): Record<string, unknown> {
         records: run.ingest.records,
         valid: run.ingest.valid,
         rejected: run.ingest.rejected,
+        repaired: run.ingest.repaired,
+        warnings: run.ingest.warnings,
+        rejectedExpiring: run.ingest.rejectedExpiring,
         expiring: run.ingest.expiring,
         expired: run.ingest.expired,
       },
@@ -255,6 +372,9 @@ export function toJsonContract(report: Report): Record<string, unknown> {
     })),
     stateCounts: report.stateCounts,
     expiringFacilities: report.expiringFacilities,
+    rejectedReasons: report.rejectedReasons,
+    repairs: report.repairs,
+    rejectedExpiring: report.rejectedExpiring,
     notifications: report.runs.flatMap((run) => run.notifications),
   };
 }

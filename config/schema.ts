@@ -9,13 +9,18 @@ import { AWS_NAMES, type NameRule } from "../core/aws-names";
 import {
   ATHENA_BYTES_SCANNED_CUTOFF,
   ATHENA_RESULTS_EXPIRATION_DAYS,
+  DIGEST_LOOKBACK_DAYS,
+  DIGEST_SCHEDULE,
+  DIGEST_TIME_ZONE,
   EXPIRY_WINDOW_MONTHS,
   LOG_RETENTION_DAYS,
   MAX_REJECTED_SHARE,
   NONCURRENT_VERSION_EXPIRATION_DAYS,
+  SCHEDULE_EXPRESSION,
   describeAllowed,
   functionSetting,
   isAllowed,
+  isTimeZone,
   type ConfigurableFunction,
   type IntegerSetting,
   type MinimumSetting,
@@ -86,6 +91,24 @@ export const configSchema = z.strictObject({
     .default({ type: "local" }),
   /** Addresses subscribed to the failure topic (each must confirm by email). @default [] */
   alertEmails: z.array(z.email("an email address")).default([]),
+  /** Publish the expiry digest to this existing SNS topic instead of creating one. */
+  existingComplianceTopicArn: awsName(AWS_NAMES.topicArn).optional(),
+  /** Addresses subscribed to the compliance topic: the weekly expiry digest. @default [] */
+  complianceEmails: z.array(z.email("an email address")).default([]),
+  /** When the expiry digest runs (EventBridge Scheduler syntax). @default "cron(0 6 ? * MON *)" (DIGEST_SCHEDULE) */
+  digestSchedule: z
+    .string()
+    .regex(SCHEDULE_EXPRESSION, "cron(...), rate(N minutes|hours|days) or at(yyyy-mm-ddThh:mm:ss)")
+    .default(DIGEST_SCHEDULE),
+  /** The schedule's IANA time zone, e.g. "America/Chicago". @default "UTC" (DIGEST_TIME_ZONE) */
+  digestTimeZone: z
+    .string()
+    .refine(isTimeZone, 'an IANA time zone such as "Europe/Berlin" or "UTC"')
+    .default(DIGEST_TIME_ZONE),
+  /** The digest also lists accreditations that expired this many days before its date. @default 30 (DIGEST_LOOKBACK_DAYS) */
+  digestLookbackDays: integerIn(DIGEST_LOOKBACK_DAYS, "a whole number of days").default(DIGEST_LOOKBACK_DAYS.default),
+  /** Send an "all clear" digest when nothing expired in the look-back period or expires in the window. @default false */
+  digestSendAllClear: z.boolean().default(false),
   /** Accreditations expiring within this many months of the as-of date are reported. @default 6 (EXPIRY_WINDOW_MONTHS) */
   expiryWindowMonths: integerIn(EXPIRY_WINDOW_MONTHS, "a whole number of months").default(EXPIRY_WINDOW_MONTHS.default),
   /**

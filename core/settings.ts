@@ -161,3 +161,20 @@ export function describeAllowed(setting: NumericSetting): string {
   if ("max" in setting) return describeRange(setting);
   return `a whole number of at least ${setting.min}`;
 }
+
+/**
+ * When EventBridge Scheduler starts the expiry digest: every Monday at 06:00 in DIGEST_TIME_ZONE,
+ * before a compliance team's week starts. Scheduler's own syntax: cron(minutes hours
+ * day-of-month month day-of-week year), rate(value unit) or at(yyyy-mm-ddThh:mm:ss).
+ */
+export const DIGEST_SCHEDULE = "cron(0 6 ? * MON *)";
+/** The schedule's time zone (an IANA name): the team's own, so 06:00 stays 06:00 across daylight saving. */
+export const DIGEST_TIME_ZONE = "UTC";
+/** What a schedule expression must look like (Scheduler rejects others at deploy time). */
+export const SCHEDULE_EXPRESSION =
+  /^(cron\([^()]+\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/;
+
+/** Whether a name is an IANA time zone this Node.js knows (Scheduler accepts the same database). */
+export function isTimeZone(name: string): boolean {
+  return name === "UTC" || Intl.supportedValuesOf("timeZone").includes(name);
+}

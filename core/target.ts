@@ -96,6 +96,43 @@ export interface TestNotification {
   readonly message: string;
 }
 
+/** What a digest run may pin; the rest comes from the deployment's defaults. */
+export interface DigestRequest {
+  /** YYYY-MM-DD. @default the execution's start date */
+  readonly asOf?: string;
+  readonly windowMonths?: number;
+  readonly lookbackDays?: number;
+}
+
+/** One accreditation of the digest (a row of sql/expiry_digest.sql). */
+export interface DigestRow {
+  readonly facility_id: string;
+  readonly facility_name: string;
+  readonly state: string;
+  readonly accreditation_body: string;
+  readonly accreditation_id: string;
+  readonly valid_until: string;
+  readonly days_until_expiry: number;
+  readonly horizon: string;
+}
+
+/** One execution of the expiry-digest workflow, run to its end. */
+export interface DigestRun {
+  readonly executionArn: string;
+  readonly status: ExecutionStatus;
+  readonly failure: ExecutionFailure | null;
+  /** The execution's digest settings (DigestDate), when it got that far. */
+  readonly settings: { readonly asOf: string; readonly windowMonths: number; readonly lookbackDays: number } | null;
+  /** Rows per horizon. */
+  readonly horizons: Readonly<Record<string, number>>;
+  /** Every row of the published CSV, soonest first (expired ones, with negative days, first). */
+  readonly rows: readonly DigestRow[];
+  /** Where the CSV was published: analytics/expiry_digest/run_date=.../<execution>.csv. */
+  readonly runKey: string | null;
+  /** What was sent to the compliance topic, if anything: its subject and message. */
+  readonly notification: { readonly subject: string; readonly message: string } | null;
+}
+
 /** A place the pipeline runs. */
 export interface Target {
   /** "aws" or "local", for messages. */
@@ -116,6 +153,8 @@ export interface Target {
   /** Executions started at or after `since`, newest first, at most `limit`. */
   listExecutions(since: Date, limit: number): Promise<ExecutionListing>;
   runQuery(request: QueryRequest, timeoutMs: number): Promise<QueryResult>;
+  /** Runs the expiry-digest workflow and waits for it (at most `timeoutMs`), then reads its CSV. */
+  runDigest(request: DigestRequest, timeoutMs: number): Promise<DigestRun>;
   publishTestNotification(notification: TestNotification): Promise<PublishedNotification>;
   /** The bytes of one object in the data bucket; throws UsageError when there is no such key. */
   readObject(key: string): Promise<AsyncIterable<Uint8Array>>;

@@ -20,7 +20,10 @@ import { stateDirLayout } from "./state-dir";
 import { LocalPipeline, type ExecutionResult } from "./pipeline";
 import { UsageError, errorName } from "../core/target";
 import { executionArnOf } from "../core/replay-event";
+import { digestRunOf } from "../core/digest";
 import type {
+  DigestRequest,
+  DigestRun,
   ExecutionFailure,
   ExecutionListing,
   ExecutionSummary,
@@ -180,6 +183,24 @@ export class LocalTarget implements Target {
     return { ...common, columns, rows };
   }
 
+  /**
+   * Runs the expiry-digest workflow on the state directory's current table (LocalPipeline.runDigest:
+   * the same ASL, SQL and relocate handler); what it sent is in the compliance outbox.
+   */
+  async runDigest(request: DigestRequest): Promise<DigestRun> {
+    const pipeline = await this.pipeline();
+    const result = await pipeline.runDigest(request);
+    const compliance = result.notifications.find((n) => n.topic === LOCAL_AWS.complianceTopicArn);
+    return digestRunOf({
+      executionArn: result.executionArn,
+      status: result.status,
+      failure: result.error ? localFailure(result) : null,
+      output: result.output,
+      csvText: result.published ? await pipeline.readObject(result.published.runKey) : null,
+      notification: compliance ? { subject: compliance.subject, message: compliance.message } : null,
+    });
+  }
+
   async publishTestNotification(notification: TestNotification): Promise<PublishedNotification> {
     mkdirSync(stateDirLayout(this.stateDir).outbox, { recursive: true });
     // The same line shape as the workflow's NotifyFailure state writes locally.
@@ -254,7 +275,7 @@ export function recordLocalExecution(
  * The failing state of a local execution: a failed Analyze branch names its state at the start of
  * the cause ("CountAccreditedByState failed: ..."); otherwise the notification's subject names it.
  */
-function localFailure(result: ExecutionResult): ExecutionFailure {
+function localFailure(result: Pick<ExecutionResult, "error" | "notifications">): ExecutionFailure {
   const { error, cause } = result.error!;
   const fromCause = /^([A-Za-z0-9_-]+) failed: /.exec(cause)?.[1];
   const fromSubject = result.notifications

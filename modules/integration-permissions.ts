@@ -92,6 +92,21 @@ export const INTEGRATION_PERMISSIONS = {
     doc: "https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html",
     actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
   },
+  /** arn:aws:states:::aws-sdk:sfn:listExecutions: the digest's upkeep looks for running pipeline executions. */
+  listExecutions: {
+    doc: "https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html",
+    actions: ["states:ListExecutions"],
+  },
+  /** The EventBridge Scheduler schedule's execution role: the target call. */
+  scheduleStartExecution: {
+    doc: "https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role",
+    actions: ["states:StartExecution"],
+  },
+  /** The schedule's execution role also delivers to its dead-letter queue. */
+  scheduleDeadLetter: {
+    doc: "https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html",
+    actions: ["sqs:SendMessage"],
+  },
   /** The EventBridge rule's target role. */
   startExecution: {
     doc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html",

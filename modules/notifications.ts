@@ -1,6 +1,8 @@
 /**
- * The failure topic: where the state machine's NotifyFailure state and the CloudWatch alarms
- * publish, encrypted with a customer managed key that CloudWatch is allowed to use.
+ * The two topics, for two audiences: the failure topic (the platform team: the workflows'
+ * NotifyFailure states and the CloudWatch alarms publish there) and the compliance topic (the
+ * people who act on expiries: the weekly expiry digest). Each is encrypted with a customer managed
+ * key that CloudWatch is allowed to use; either may be brought instead.
  */
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -10,6 +12,13 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument, renderPolicy } from "./policy-document";
+
+/** What each topic is for: its name, display name, and whether CloudWatch alarms publish to it. */
+const PURPOSES = {
+  failures: { displayName: "Facility pipeline failures", alarms: true, keyAlias: "notifications" },
+  compliance: { displayName: "Accreditation expiry digest", alarms: false, keyAlias: "compliance" },
+} as const;
+export type TopicPurpose = keyof typeof PURPOSES;
 
 export interface FailureTopicProps {
   /** Prefix of the topic and key alias names. */
@@ -37,12 +46,18 @@ export interface FailureTopicProps {
   readonly kmsKeyArn?: string;
 }
 
+export interface NotificationTopicProps extends Omit<FailureTopicProps, "alertEmails"> {
+  readonly purpose: TopicPurpose;
+  /** Each address gets an email subscription; a Terraform list works too. @default [] */
+  readonly emails?: readonly string[];
+}
+
 /**
- * An SNS topic `<namePrefix>-facility-pipeline-failures`. Not the AWS managed key alias/aws/sns:
+ * An SNS topic `<namePrefix>-facility-pipeline-<purpose>`. Not the AWS managed key alias/aws/sns:
  * its key policy cannot let cloudwatch.amazonaws.com use it, so alarm notifications would be
  * dropped silently. The customer managed key here rotates yearly.
  */
-export class FailureTopic extends Construct {
+export class NotificationTopic extends Construct {
   /** The created topic; undefined for an existing one. */
   readonly topic?: SnsTopic;
   readonly topicArn: string;
@@ -51,7 +66,7 @@ export class FailureTopic extends Construct {
   /** The key the topic is encrypted with, when known. */
   readonly keyArn?: string;
 
-  constructor(scope: Construct, id: string, props: FailureTopicProps) {
+  constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
     if (props.existingTopicArn !== undefined) {
       this.topicArn = props.existingTopicArn;
@@ -65,7 +80,7 @@ export class FailureTopic extends Construct {
     }
 
     // for_each keyed by address: removing one address does not replace (unsubscribe) the others.
-    const emails = TerraformIterator.fromList([...(props.alertEmails ?? [])]);
+    const emails = TerraformIterator.fromList([...(props.emails ?? [])]);
     new SnsTopicSubscription(this, "email", {
       forEach: emails,
       topicArn: this.topicArn,
@@ -74,14 +89,15 @@ export class FailureTopic extends Construct {
     });
   }
 
-  private createTopic(props: FailureTopicProps): { topic: SnsTopic; key?: KmsKey; keyArn: string } {
+  private createTopic(props: NotificationTopicProps): { topic: SnsTopic; key?: KmsKey; keyArn: string } {
+    const purpose = PURPOSES[props.purpose];
     const accountRoot = `arn:${props.partition}:iam::${props.accountId}:root`;
     const key = props.kmsKeyArn === undefined ? this.createKey(props, accountRoot) : undefined;
     const keyArn = key?.arn ?? props.kmsKeyArn!;
 
     const topic = new SnsTopic(this, "topic", {
-      name: `${props.namePrefix}-facility-pipeline-failures`,
-      displayName: "Facility pipeline failures",
+      name: `${props.namePrefix}-facility-pipeline-${props.purpose}`,
+      displayName: purpose.displayName,
       kmsMasterKeyId: keyArn,
     });
 
@@ -96,14 +112,18 @@ export class FailureTopic extends Construct {
             Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
             Resource: topic.arn,
           },
-          {
-            Sid: "CloudWatchAlarmsPublish",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: "sns:Publish",
-            Resource: topic.arn,
-            Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
-          },
+          ...(purpose.alarms
+            ? [
+                {
+                  Sid: "CloudWatchAlarmsPublish",
+                  Effect: "Allow",
+                  Principal: { Service: "cloudwatch.amazonaws.com" },
+                  Action: "sns:Publish",
+                  Resource: topic.arn,
+                  Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
+                } as const,
+              ]
+            : []),
           {
             Sid: "DenyInsecureTransport",
             Effect: "Deny",
@@ -118,9 +138,9 @@ export class FailureTopic extends Construct {
     return { topic, key, keyArn };
   }
 
-  private createKey(props: FailureTopicProps, accountRoot: string): KmsKey {
+  private createKey(props: NotificationTopicProps, accountRoot: string): KmsKey {
     const key = new KmsKey(this, "key", {
-      description: `Encrypts ${props.namePrefix} facility pipeline failure notifications`,
+      description: `Encrypts ${props.namePrefix} facility pipeline ${props.purpose === "failures" ? "failure notifications" : "compliance digests"}`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: renderPolicy(
@@ -165,9 +185,33 @@ export class FailureTopic extends Construct {
       ),
     });
     new KmsAlias(this, "key-alias", {
-      name: `alias/${props.namePrefix}-facility-pipeline-notifications`,
+      name: `alias/${props.namePrefix}-facility-pipeline-${PURPOSES[props.purpose].keyAlias}`,
       targetKeyId: key.keyId,
     });
     return key;
+  }
+}
+
+/** The failure topic: the workflows' NotifyFailure states and every alarm publish here. */
+export class FailureTopic extends NotificationTopic {
+  constructor(scope: Construct, id: string, props: FailureTopicProps) {
+    const { alertEmails, ...rest } = props;
+    super(scope, id, { ...rest, purpose: "failures", emails: alertEmails });
+  }
+}
+
+export interface ComplianceTopicProps extends Omit<FailureTopicProps, "alertEmails"> {
+  /** Each address gets an email subscription to the digest. @default [] */
+  readonly complianceEmails?: readonly string[];
+}
+
+/**
+ * The compliance topic: the weekly expiry digest (state-machines/expiry-digest.asl.json) publishes
+ * here, and nothing else does, so the people who act on expiries are not paged for failures.
+ */
+export class ComplianceTopic extends NotificationTopic {
+  constructor(scope: Construct, id: string, props: ComplianceTopicProps) {
+    const { complianceEmails, ...rest } = props;
+    super(scope, id, { ...rest, purpose: "compliance", emails: complianceEmails });
   }
 }

@@ -5,7 +5,7 @@
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
@@ -16,11 +16,13 @@ import { DATA_PREFIXES } from "../core/data-layout";
 import { EXPIRY_WINDOW_MONTHS, LOG_RETENTION_DAYS } from "../core/settings";
 import type { Catalog } from "./catalog";
 import type { Compute } from "./compute";
+import { failureAlarm, type AlarmMetric } from "./alarms";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
 import type { FailureTopic } from "./notifications";
-import { policyDocument, renderPolicy, type PolicyStatement } from "./policy-document";
+import { policyDocument, renderPolicy } from "./policy-document";
 import type { Storage } from "./storage";
+import { currentStateQueryStatements, publishStatements, STEP_FUNCTIONS_TELEMETRY } from "./workflow-permissions";
 
 export interface OrchestrationProps {
   readonly namePrefix: string;
@@ -67,7 +69,6 @@ export class Orchestration extends Construct {
     const { storage, catalog, compute, failureTopic } = props;
     this.stateMachineName = `${props.namePrefix}-${FACILITY_PIPELINE}`;
     const stateMachineArn = `arn:${props.partition}:states:${props.region}:${props.accountId}:stateMachine:${this.stateMachineName}`;
-    const glueArn = (resource: string) => `arn:${props.partition}:glue:${props.region}:${props.accountId}:${resource}`;
     const functions = [compute.filterExpiring, compute.relocateResults];
 
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
@@ -76,16 +77,6 @@ export class Orchestration extends Construct {
       kmsKeyId: props.kmsKeyArn,
     });
 
-    const kmsForData: PolicyStatement[] = storage.kmsKeyArn
-      ? [
-          {
-            Sid: "UseBucketKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: storage.kmsKeyArn,
-          },
-        ]
-      : [];
     this.stateMachineRole = new ServiceRole(this, "role", {
       name: `${this.stateMachineName}-sfn`,
       description: `Runs the ${this.stateMachineName} state machine`,
@@ -103,71 +94,15 @@ export class Orchestration extends Construct {
           Action: P.lambdaInvoke.actions,
           Resource: functions.map((fn) => fn.functionArn),
         },
-        {
-          Sid: "RunQueriesInWorkgroup",
-          Effect: "Allow",
-          Action: P.athenaQuery.actions,
-          Resource: catalog.workgroup.arn,
-        },
-        {
-          Sid: "ReadFacilityTables",
-          Effect: "Allow",
-          Action: P.athenaCatalogRead.actions,
-          Resource: [
-            glueArn("catalog"),
-            glueArn(`database/${catalog.databaseName}`),
-            glueArn(`table/${catalog.databaseName}/${catalog.stagingTableName}`),
-            glueArn(`table/${catalog.databaseName}/${catalog.tableName}`),
-          ],
-        },
-        {
-          Sid: "CommitCurrentState",
-          Effect: "Allow",
-          Action: P.icebergCommit.actions,
-          Resource: [
-            glueArn("catalog"),
-            glueArn(`database/${catalog.databaseName}`),
-            glueArn(`table/${catalog.databaseName}/${catalog.tableName}`),
-          ],
-        },
+        ...currentStateQueryStatements(props, [catalog.stagingTableName, catalog.tableName]),
         {
           Sid: "ReadStagedRecords",
           Effect: "Allow",
           Action: P.athenaDataRead.actions,
           Resource: storage.objectArns("staging"),
         },
-        {
-          Sid: "WriteCurrentStateFiles",
-          Effect: "Allow",
-          Action: P.icebergDataWrite.actions,
-          Resource: storage.objectArns("current"),
-        },
-        {
-          Sid: "ListQueriedPrefixes",
-          Effect: "Allow",
-          Action: P.athenaBucketList.actions,
-          Resource: storage.bucketArn,
-        },
-        {
-          Sid: "WriteQueryResults",
-          Effect: "Allow",
-          Action: P.athenaResultsWrite.actions,
-          Resource: [storage.bucketArn, storage.objectArns("athenaResults")],
-        },
-        ...kmsForData,
-        { Sid: "NotifyFailures", Effect: "Allow", Action: P.snsPublish.actions, Resource: failureTopic.topicArn },
-        ...(failureTopic.keyArn
-          ? [
-              {
-                Sid: "EncryptNotifications",
-                Effect: "Allow",
-                Action: P.snsEncryptedPublish.actions,
-                Resource: failureTopic.keyArn,
-              } as const,
-            ]
-          : []),
-        { Sid: "DeliverExecutionLogs", Effect: "Allow", Action: P.logDelivery.actions, Resource: "*" },
-        { Sid: "WriteTraces", Effect: "Allow", Action: P.xrayTracing.actions, Resource: "*" },
+        ...publishStatements({ NotifyFailures: failureTopic }),
+        ...STEP_FUNCTIONS_TELEMETRY,
       ],
     });
 
@@ -261,25 +196,13 @@ export class Orchestration extends Construct {
   }
 
   private createAlarms(props: OrchestrationProps, functions: Compute["filterExpiring"][]): CloudwatchMetricAlarm[] {
-    const alarm = (
-      id: string,
-      description: string,
-      metric: { namespace: string; metricName: string; dimensions: Record<string, string>; statistic?: string },
-    ) =>
-      new CloudwatchMetricAlarm(this, `alarm-${id}`, {
-        alarmName: `${props.namePrefix}-${id}`,
-        alarmDescription: description,
-        namespace: metric.namespace,
-        metricName: metric.metricName,
-        dimensions: metric.dimensions,
-        statistic: metric.statistic ?? "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [props.failureTopic.topicArn],
-        okActions: [props.failureTopic.topicArn],
+    const alarm = (id: string, description: string, metric: AlarmMetric) =>
+      failureAlarm(this, {
+        namePrefix: props.namePrefix,
+        topicArn: props.failureTopic.topicArn,
+        id,
+        description,
+        metric,
       });
 
     const stateMachine = { StateMachineArn: this.stateMachine.arn };

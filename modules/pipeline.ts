@@ -23,22 +23,26 @@ import { AWS_NAMES, type NameRule } from "../core/aws-names";
 import {
   ATHENA_BYTES_SCANNED_CUTOFF,
   ATHENA_RESULTS_EXPIRATION_DAYS,
+  DIGEST_LOOKBACK_DAYS,
   EXPIRY_WINDOW_MONTHS,
   FUNCTION_DEFAULTS,
   FUNCTION_LIMITS,
   LOG_RETENTION_DAYS,
   MAX_REJECTED_SHARE,
   NONCURRENT_VERSION_EXPIRATION_DAYS,
+  SCHEDULE_EXPRESSION,
   describeAllowed,
   functionSetting,
   isAllowed,
+  isTimeZone,
   type ConfigurableFunction,
   type FunctionSettingName,
   type NumericSetting,
 } from "../core/settings";
 import { Catalog } from "./catalog";
 import { Compute, type FunctionSettings } from "./compute";
-import { FailureTopic } from "./notifications";
+import { ExpiryDigest } from "./expiry-digest";
+import { ComplianceTopic, FailureTopic } from "./notifications";
 import { Orchestration } from "./orchestration";
 import { Storage } from "./storage";
 
@@ -79,6 +83,24 @@ export interface FacilityPipelineProps {
   readonly tags?: Readonly<Record<string, string>> | IResolvable;
   /** Addresses subscribed to failure notifications. @default [] */
   readonly alertEmails?: readonly string[];
+  /** Publish the expiry digest to this existing SNS topic. @default - a topic is created */
+  readonly existingComplianceTopicArn?: string;
+  /** Addresses subscribed to the expiry digest (the compliance topic). @default [] */
+  readonly complianceEmails?: readonly string[];
+  /**
+   * When EventBridge Scheduler starts the expiry digest: cron(...), rate(...) or at(...).
+   * @default "cron(0 6 ? * MON *)": Mondays 06:00 (DIGEST_SCHEDULE in core/settings.ts)
+   */
+  readonly digestSchedule?: string;
+  /** The IANA time zone of `digestSchedule`, e.g. "America/Chicago". @default "UTC" (DIGEST_TIME_ZONE) */
+  readonly digestTimeZone?: string;
+  /**
+   * The digest also lists accreditations that expired this many days before its date.
+   * @default 30 (DIGEST_LOOKBACK_DAYS in core/settings.ts)
+   */
+  readonly digestLookbackDays?: number;
+  /** Send an "all clear" digest when nothing expired or expires. @default false */
+  readonly digestSendAllClear?: boolean;
   /**
    * Accreditations expiring within this many months are reported.
    * @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts)
@@ -124,7 +146,9 @@ export class FacilityPipeline extends Construct {
   readonly catalog: Catalog;
   readonly compute: Compute;
   readonly failureTopic: FailureTopic;
+  readonly complianceTopic: ComplianceTopic;
   readonly orchestration: Orchestration;
+  readonly expiryDigest: ExpiryDigest;
 
   constructor(scope: Construct, id: string, props: FacilityPipelineProps) {
     super(scope, id);
@@ -166,6 +190,15 @@ export class FacilityPipeline extends Construct {
       existingTopicArn: props.existingTopicArn,
       kmsKeyArn: props.kmsKeyArn,
     });
+    this.complianceTopic = new ComplianceTopic(this, "compliance", {
+      namePrefix: props.namePrefix,
+      accountId,
+      partition,
+      complianceEmails: props.complianceEmails,
+      existingTopicArn: props.existingComplianceTopicArn,
+      // The key of the failure topic when the stack created one: one key for both topics.
+      kmsKeyArn: props.kmsKeyArn ?? this.failureTopic.key?.arn,
+    });
     this.orchestration = new Orchestration(this, "orchestration", {
       namePrefix: props.namePrefix,
       expiryWindowMonths: props.expiryWindowMonths,
@@ -180,6 +213,27 @@ export class FacilityPipeline extends Construct {
       kmsKeyArn: props.kmsKeyArn,
       permissionsBoundary: props.permissionsBoundary,
       rolePath: props.rolePath,
+    });
+    this.expiryDigest = new ExpiryDigest(this, "expiry-digest", {
+      namePrefix: props.namePrefix,
+      storage: this.storage,
+      catalog: this.catalog,
+      compute: this.compute,
+      failureTopic: this.failureTopic,
+      complianceTopic: this.complianceTopic,
+      pipelineStateMachineArn: this.orchestration.stateMachineArn,
+      accountId,
+      region,
+      partition,
+      logRetentionDays: props.logRetentionDays,
+      kmsKeyArn: props.kmsKeyArn,
+      permissionsBoundary: props.permissionsBoundary,
+      rolePath: props.rolePath,
+      expiryWindowMonths: props.expiryWindowMonths,
+      lookbackDays: props.digestLookbackDays,
+      sendAllClear: props.digestSendAllClear,
+      schedule: props.digestSchedule,
+      timeZone: props.digestTimeZone,
     });
     if (props.tags) Aspects.of(this).add(new TagEveryResource(props.tags));
 
@@ -209,6 +263,17 @@ export class FacilityPipeline extends Construct {
         description: "SNS topic for failure notifications and alarms",
       },
       {
+        name: "compliance_topic_arn",
+        value: this.complianceTopic.topicArn,
+        description: "SNS topic of the weekly expiry digest, for compliance",
+      },
+      {
+        name: "expiry_digest_arn",
+        value: this.expiryDigest.stateMachineArn,
+        description:
+          "The expiry digest state machine (started by the schedule; facility-pipeline digest starts it too)",
+      },
+      {
         name: "athena_workgroup",
         value: this.catalog.workgroupName,
         description: "Athena workgroup of the pipeline's queries",
@@ -233,6 +298,7 @@ const NAMED_PROPS = {
   existingBucketName: AWS_NAMES.bucketName,
   kmsKeyArn: AWS_NAMES.kmsKeyArn,
   existingTopicArn: AWS_NAMES.topicArn,
+  existingComplianceTopicArn: AWS_NAMES.topicArn,
   permissionsBoundary: AWS_NAMES.policyArn,
   rolePath: AWS_NAMES.rolePath,
 } as const satisfies Partial<Record<keyof FacilityPipelineProps, NameRule>>;
@@ -241,6 +307,7 @@ const NAMED_PROPS = {
 const NUMERIC_PROPS = {
   expiryWindowMonths: EXPIRY_WINDOW_MONTHS,
   maxRejectedShare: MAX_REJECTED_SHARE,
+  digestLookbackDays: DIGEST_LOOKBACK_DAYS,
   logRetentionDays: LOG_RETENTION_DAYS,
   athenaResultsExpirationDays: ATHENA_RESULTS_EXPIRATION_DAYS,
   noncurrentVersionExpirationDays: NONCURRENT_VERSION_EXPIRATION_DAYS,
@@ -280,6 +347,16 @@ function validateProps(props: FacilityPipelineProps): void {
         );
       }
     }
+  }
+  if (known(props.digestSchedule) && !SCHEDULE_EXPRESSION.test(props.digestSchedule)) {
+    problems.push(
+      `digestSchedule: expected cron(...), rate(N minutes|hours|days) or at(yyyy-mm-ddThh:mm:ss), received "${props.digestSchedule}"`,
+    );
+  }
+  if (known(props.digestTimeZone) && !isTimeZone(props.digestTimeZone)) {
+    problems.push(
+      `digestTimeZone: expected an IANA time zone such as "Europe/Berlin" or "UTC", received "${props.digestTimeZone}"`,
+    );
   }
   for (const [prop, rule] of Object.entries(NAMED_PROPS) as [keyof typeof NAMED_PROPS, NameRule][]) {
     const value = props[prop];

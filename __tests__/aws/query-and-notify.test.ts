@@ -145,7 +145,7 @@ describe("query", () => {
     const { code, stderr } = await query("state_counts");
     expect(code).toBe(2);
     expect(stderr).toContain(
-      'Unknown query "state_counts": expected one of accredited_facilities_by_state, expiring_accreditations, facility_history, facility_summary, merge_current_state',
+      'Unknown query "state_counts": expected one of accredited_facilities_by_state, current_state_uploads, expiring_accreditations, expiry_digest, facility_history, facility_summary, merge_current_state, optimize_current_state, vacuum_current_state',
     );
     expect(athena.calls()).toHaveLength(0);
   });
@@ -153,6 +153,7 @@ describe("query", () => {
   test.each([
     ["facility_history", "use history FACILITY_ID"],
     ["merge_current_state", "the workflow runs it after each upload"],
+    ["expiry_digest", "use digest (--as-of, --window-months, --lookback-days)"],
   ])("query %s, whose parameter the CLI cannot supply, says what to do instead; exit code 2", async (name, hint) => {
     const { code, stderr } = await query(name);
     expect(code).toBe(2);

@@ -20,7 +20,7 @@ describe("usage", () => {
     [["query", "a", "b"], /query runs one query at a time/],
     [
       ["query"],
-      /query: name a query: accredited_facilities_by_state, expiring_accreditations, facility_history, facility_summary, merge_current_state/,
+      /query: name a query: accredited_facilities_by_state, current_state_uploads, expiring_accreditations, expiry_digest, facility_history, facility_summary, merge_current_state/,
     ],
     [["query", "facility_summary", "--named-query", "x"], /give a NAME or --named-query ID, not both/],
     [["status", "extra"], /status takes no arguments/],

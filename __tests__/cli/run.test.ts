@@ -52,13 +52,15 @@ describe("npm start (the CLI as a process)", () => {
     const { code, stdout } = await shell("npm", ["start", "--silent", "--", SAMPLE, "--as-of", "2026-11-26"]);
     expect(code).toBe(0);
     expect(stdout).toContain("raw/sample_facility_data.json  SUCCEEDED");
-    expect(stdout).toContain("records 3  valid 3  rejected 0  expiring 1  expired 1");
+    expect(stdout).toContain("records 3  valid 3 (repaired 0, warnings 0)  rejected 0  expiring 1  expired 1");
     // TX-0102's only accreditation ended on 2025-03-31: accredited, but not valid on the as-of date.
     expect(stdout).toMatch(
       /Accredited facilities per state, current state as of 2026-11-26 .*\n {2}STATE {2}ACCREDITED {2}VALID ON 2026-11-26\n {2}NY +1 +1\n {2}TX +1 +0\n/,
     );
     expect(stdout).toContain("Accreditations expiring within 6 months of 2026-11-26, current state");
-    expect(stdout).toMatch(/FAC-NY-0101 +NY +The Joint Commission +TJC-510233 +2027-02-15 +81/);
+    expect(stdout).toMatch(
+      /81 +FAC-NY-0101 +Hudson Valley General Hospital +NY +The Joint Commission +TJC-510233 +2027-02-15/,
+    );
     expect(stdout).toContain(`  ${SAMPLE_STAGED}\n`);
     expect(stdout).toContain(`  rejected/sample_facility_data.json/etag=${SAMPLE_ETAG}.jsonl\n`);
     expect(stdout).toContain(`  transformed/expiring_facilities/sample_facility_data.json/etag=${SAMPLE_ETAG}.jsonl\n`);
@@ -69,12 +71,30 @@ describe("npm start (the CLI as a process)", () => {
     const { code, stdout } = await shell("npm", ["start", "--silent", "--", SAMPLE, "--as-of", "2026-11-26", "--json"]);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(Object.keys(result)).toEqual(["runs", "stateCounts", "expiringFacilities", "notifications"]);
+    expect(Object.keys(result)).toEqual([
+      "runs",
+      "stateCounts",
+      "expiringFacilities",
+      "rejectedReasons",
+      "repairs",
+      "rejectedExpiring",
+      "notifications",
+    ]);
+    expect([result.rejectedReasons, result.repairs, result.rejectedExpiring]).toEqual([[], [], []]);
     expect(result.runs).toEqual([
       {
         source: "raw/sample_facility_data.json",
         status: "SUCCEEDED",
-        ingest: { records: 3, valid: 3, rejected: 0, expiring: 1, expired: 1 },
+        ingest: {
+          records: 3,
+          valid: 3,
+          repaired: 0,
+          warnings: 0,
+          rejected: 0,
+          rejectedExpiring: 0,
+          expiring: 1,
+          expired: 1,
+        },
         error: null,
       },
     ]);
@@ -130,7 +150,16 @@ describe("the command line as a user meets it (in-process)", () => {
     expect(code).toBe(1);
     const [run] = JSON.parse(stdout).runs;
     expect(run).toMatchObject({ status: "FAILED", error: { error: "NoValidRecordsError" } });
-    expect(run.ingest).toEqual({ records: 2, valid: 0, rejected: 2, expiring: 0, expired: 0 });
+    expect(run.ingest).toEqual({
+      records: 2,
+      valid: 0,
+      repaired: 0,
+      warnings: 0,
+      rejected: 2,
+      rejectedExpiring: 0,
+      expiring: 0,
+      expired: 0,
+    });
   });
 
   test("--inject with a state that does not exist (a typo) is a usage error that lists the states", async () => {
@@ -342,7 +371,16 @@ describe("--watch", () => {
         {
           source: "raw/landed.jsonl",
           status: "SUCCEEDED",
-          ingest: { records: 3, valid: 3, rejected: 0, expiring: 1, expired: 1 },
+          ingest: {
+            records: 3,
+            valid: 3,
+            repaired: 0,
+            warnings: 0,
+            rejected: 0,
+            rejectedExpiring: 0,
+            expiring: 1,
+            expired: 1,
+          },
           error: null,
         },
       ]);

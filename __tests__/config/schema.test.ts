@@ -12,6 +12,11 @@ describe("config validation", () => {
       namePrefix: "hfap-dev",
       region: "us-east-1",
       alertEmails: [],
+      complianceEmails: [],
+      digestSchedule: "cron(0 6 ? * MON *)",
+      digestTimeZone: "UTC",
+      digestLookbackDays: 30,
+      digestSendAllClear: false,
       expiryWindowMonths: 6,
       logRetentionDays: 90,
       maxRejectedShare: 0.1,
@@ -30,6 +35,16 @@ describe("config validation", () => {
     ],
     ["namePrefix missing", { namePrefix: undefined }, /namePrefix: .*\(received nothing\)/],
     ["region", { region: "us-east" }, /region: an AWS region such as us-east-1 \(received "us-east"\)/],
+    [
+      "digestLookbackDays",
+      { digestLookbackDays: 400 },
+      /digestLookbackDays: a whole number from 0 to 365 \(received 400\)/,
+    ],
+    [
+      "complianceEmails",
+      { complianceEmails: ["not-an-address"] },
+      /complianceEmails\.0: an email address \(received "not-an-address"\)/,
+    ],
     ["bucketName", { bucketName: "Bad_Bucket" }, /bucketName: a valid S3 bucket name.*\(received "Bad_Bucket"\)/],
     [
       "alertEmails",

@@ -9,6 +9,8 @@
 import { StateMachine, type RunOptions } from "aws-local-stepfunctions";
 import {
   AslValidationError,
+  EXPIRY_DIGEST,
+  EXPIRY_DIGEST_PLACEHOLDERS,
   FACILITY_PIPELINE,
   PLACEHOLDER_EXAMPLES,
   FACILITY_PIPELINE_PLACEHOLDERS,
@@ -796,6 +798,67 @@ describe("facility-pipeline.asl.json, as written", () => {
     expect(
       ((definition.States as Record<string, JsonObject>).NotifyFailure.Parameters as JsonObject)["Subject.$"],
     ).toBe(`States.Format('${subjectTemplate}', $.failedState)`);
+  });
+});
+
+describe("expiry-digest.asl.json, as written", () => {
+  const definition = loadStateMachine(EXPIRY_DIGEST);
+  const tasks = taskStatesOf(definition);
+  const topLevel = definition.States as Record<string, JsonObject>;
+
+  test("uses exactly the placeholders the expiry-digest module supplies, and is valid ASL once rendered", () => {
+    expect(listStateMachines()).toContain(EXPIRY_DIGEST);
+    expect(placeholdersOf(definition)).toEqual([...EXPIRY_DIGEST_PLACEHOLDERS].sort());
+    expect(aslProblems(renderStateMachine(definition, examplesFor(definition)))).toEqual([]);
+  });
+
+  test("its Tasks: the digest query, its publication, the two messages, the upkeep and the failure path", () => {
+    expect(Object.fromEntries(tasks.map(({ name, resource }) => [name, resource]))).toEqual({
+      RunDigestQuery: "arn:aws:states:::athena:startQueryExecution.sync",
+      PublishDigest: "arn:aws:states:::lambda:invoke",
+      NotifyCompliance: "arn:aws:states:::sns:publish",
+      NotifyAllClear: "arn:aws:states:::sns:publish",
+      CheckPipelineIdle: "arn:aws:states:::aws-sdk:sfn:listExecutions",
+      OptimizeCurrentState: "arn:aws:states:::athena:startQueryExecution.sync",
+      VacuumCurrentState: "arn:aws:states:::athena:startQueryExecution.sync",
+      NotifyFailure: "arn:aws:states:::sns:publish",
+    });
+    // The digest goes to compliance, a failure to the platform team.
+    for (const name of ["NotifyCompliance", "NotifyAllClear"])
+      expect((topLevel[name].Parameters as JsonObject).TopicArn).toBe("${ComplianceTopicArn}");
+    expect((topLevel.NotifyFailure.Parameters as JsonObject).TopicArn).toBe("${FailureTopicArn}");
+  });
+
+  test("every Task has a timeout, retries one list of transient errors with jitter, and catches States.ALL", () => {
+    expect(definition.TimeoutSeconds).toEqual(expect.any(Number));
+    for (const { name, state } of tasks) {
+      const retry = state.Retry as JsonObject[];
+      expect({ name, timeout: state.TimeoutSeconds, retries: retry.length, jitter: retry[0].JitterStrategy }).toEqual({
+        name,
+        timeout: expect.any(Number),
+        retries: 1,
+        jitter: "FULL",
+      });
+      expect(retry[0].ErrorEquals).not.toContain("States.ALL");
+      expect((state.Catch as JsonObject[]).map((c) => c.ErrorEquals)).toEqual([["States.ALL"]]);
+    }
+    // Only a commit conflict (OPTIMIZE) and "more runs needed" (VACUUM) go round again; anything
+    // else reaches the failure notification.
+    const catchTarget = (state: string) => (topLevel[state].Catch as JsonObject[])[0].Next as string;
+    for (const name of ["OptimizeCurrentState", "VacuumCurrentState"]) {
+      const choice = topLevel[catchTarget(name)];
+      expect(choice.Type).toBe("Choice");
+      expect(topLevel[choice.Default as string].Next).toBe("NotifyFailure");
+    }
+    expect(JSON.stringify(topLevel.OptimizeConflicted)).toContain("*ICEBERG_COMMIT_ERROR*");
+    expect(JSON.stringify(topLevel.VacuumNeedsMoreRuns)).toContain("*ICEBERG_VACUUM_MORE_RUNS_NEEDED*");
+    for (const name of ["RunDigestQuery", "PublishDigest", "NotifyCompliance", "NotifyAllClear", "CheckPipelineIdle"])
+      expect(topLevel[catchTarget(name)].Next).toBe("NotifyFailure");
+    expect(topLevel.DigestFailed.Type).toBe("Fail");
+  });
+
+  test("is written in JSONPath only", () => {
+    expect(JSON.stringify(definition)).not.toContain('"QueryLanguage"');
   });
 });
 

@@ -29,16 +29,24 @@ export function resourcesOfType(stack: SynthesizedStack, type: string): Record<s
   return stack.resource[type] ?? {};
 }
 
-/** The single resource of a type; fails if there is not exactly one. */
-export function onlyResource(stack: SynthesizedStack, type: string): Record<string, unknown> {
-  const all = Object.values(resourcesOfType(stack, type));
-  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+/** The resources of a type, by Terraform name; only the one whose `name` is `named` when given. */
+function candidates(stack: SynthesizedStack, type: string, named?: string): [string, Record<string, unknown>][] {
+  return Object.entries(resourcesOfType(stack, type)).filter(([, body]) => named === undefined || body.name === named);
+}
+
+function single(stack: SynthesizedStack, type: string, named?: string): [string, Record<string, unknown>] {
+  const all = candidates(stack, type, named);
+  const which = named === undefined ? type : `${type} named ${named}`;
+  if (all.length !== 1) throw new Error(`expected exactly one ${which}, found ${all.length}`);
   return all[0];
 }
 
-/** The Terraform reference `${type.name.attribute}` of the single resource of a type. */
-export function referenceTo(stack: SynthesizedStack, type: string, attribute: string): string {
-  const names = Object.keys(resourcesOfType(stack, type));
-  if (names.length !== 1) throw new Error(`expected exactly one ${type}, found ${names.length}`);
-  return `\${${type}.${names[0]}.${attribute}}`;
+/** The single resource of a type (or of a type and name); fails if there is not exactly one. */
+export function onlyResource(stack: SynthesizedStack, type: string, named?: string): Record<string, unknown> {
+  return single(stack, type, named)[1];
+}
+
+/** The Terraform reference `${type.name.attribute}` of the single resource of a type (and name). */
+export function referenceTo(stack: SynthesizedStack, type: string, attribute: string, named?: string): string {
+  return `\${${type}.${single(stack, type, named)[0]}.${attribute}}`;
 }

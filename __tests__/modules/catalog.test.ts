@@ -108,6 +108,7 @@ describe("catalog module", () => {
     }
     expect(listQueries()).toEqual([
       "accredited_facilities_by_state",
+      "current_state_uploads",
       "expiring_accreditations",
       "expiry_digest",
       "facility_history",

@@ -69,9 +69,15 @@ describe("compute module", () => {
     expect((fn.environment as { variables: Record<string, string> }).variables).not.toHaveProperty(
       "EXPIRY_WINDOW_MONTHS",
     );
-    const [machine] = Object.values(resourcesOfType(stack, "aws_sfn_state_machine"));
-    const definition = JSON.parse(String(machine.definition));
-    expect(definition.States.ResolveRunSettings.Parameters["windowMonths.$"]).toBe("States.StringToJson('3')");
+    const definitions = Object.values(resourcesOfType(stack, "aws_sfn_state_machine")).map((machine) =>
+      JSON.parse(String(machine.definition)),
+    );
+    const [pipeline, digest] = ["ResolveRunSettings", "ResolveDigestSettings"].map(
+      (state) => definitions.find((definition) => state in definition.States).States[state],
+    );
+    expect(pipeline.Parameters["windowMonths.$"]).toBe("States.StringToJson('3')");
+    // The digest's window is the same setting.
+    expect(digest.Parameters["windowMonths.$"]).toBe("States.StringToJson('3')");
   });
 
   test("maxRejectedShare reaches filter-expiring's environment (MAX_REJECTED_SHARE), 0.1 by default", () => {

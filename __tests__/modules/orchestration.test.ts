@@ -33,7 +33,7 @@ function roleNamed(stack: SynthesizedStack, name: string) {
 
 describe("orchestration module", () => {
   const stack = synthStack();
-  const stateMachine = onlyResource(stack, "aws_sfn_state_machine");
+  const stateMachine = onlyResource(stack, "aws_sfn_state_machine", "hfap-test-facility-pipeline");
   const definition = JSON.parse(stateMachine.definition as string) as Machine;
 
   test("the synthesized definition is valid ASL with every file placeholder substituted", () => {
@@ -110,7 +110,7 @@ describe("orchestration module", () => {
     expect(bySid.WriteQueryResults.Resource).toEqual([bucketArn, `${bucketArn}/athena-results/*`]);
     expect(bySid.NotifyFailures).toMatchObject({
       Action: ["sns:Publish"],
-      Resource: referenceTo(stack, "aws_sns_topic", "arn"),
+      Resource: referenceTo(stack, "aws_sns_topic", "arn", "hfap-test-facility-pipeline-failures"),
     });
     const everyAction = permissions.Statement.flatMap((statement) => statement.Action as string[]);
     expect(everyAction.filter((action) => action.endsWith(":*") || action === "*")).toEqual([]);
@@ -129,11 +129,13 @@ describe("orchestration module", () => {
       },
     });
     expect(onlyResource(stack, "aws_cloudwatch_event_target")).toMatchObject({
-      arn: referenceTo(stack, "aws_sfn_state_machine", "arn"),
+      arn: referenceTo(stack, "aws_sfn_state_machine", "arn", "hfap-test-facility-pipeline"),
       retry_policy: { maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 },
-      dead_letter_config: { arn: referenceTo(stack, "aws_sqs_queue", "arn") },
+      dead_letter_config: { arn: referenceTo(stack, "aws_sqs_queue", "arn", "hfap-test-facility-uploads-dlq") },
     });
-    expect(onlyResource(stack, "aws_sqs_queue")).toMatchObject({ sqs_managed_sse_enabled: true });
+    expect(onlyResource(stack, "aws_sqs_queue", "hfap-test-facility-uploads-dlq")).toMatchObject({
+      sqs_managed_sse_enabled: true,
+    });
     const { trust, permissions } = roleNamed(stack, "hfap-test-facility-uploads-events");
     expect(trust.Statement[0].Condition).toEqual({
       StringEquals: { "aws:SourceAccount": expect.any(String) },
@@ -144,14 +146,13 @@ describe("orchestration module", () => {
         Sid: "StartPipeline",
         Effect: "Allow",
         Action: ["states:StartExecution"],
-        Resource: referenceTo(stack, "aws_sfn_state_machine", "arn"),
+        Resource: referenceTo(stack, "aws_sfn_state_machine", "arn", "hfap-test-facility-pipeline"),
       },
     ]);
   });
 
   test("the failure topic is encrypted with a rotating customer managed key and has one subscription per address", () => {
-    expect(onlyResource(stack, "aws_sns_topic")).toMatchObject({
-      name: "hfap-test-facility-pipeline-failures",
+    expect(onlyResource(stack, "aws_sns_topic", "hfap-test-facility-pipeline-failures")).toMatchObject({
       kms_master_key_id: referenceTo(stack, "aws_kms_key", "arn"),
     });
     expect(onlyResource(stack, "aws_kms_key")).toMatchObject({ enable_key_rotation: true });
@@ -162,9 +163,9 @@ describe("orchestration module", () => {
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
       }),
     );
-    const subscription = onlyResource(
-      synthStack({ alertEmails: ["a@example.org", "b@example.org"] }),
-      "aws_sns_topic_subscription",
+    const withEmails = synthStack({ alertEmails: ["a@example.org", "b@example.org"] });
+    const [subscription] = Object.values(resourcesOfType(withEmails, "aws_sns_topic_subscription")).filter(
+      (s) => s.topic_arn === referenceTo(withEmails, "aws_sns_topic", "arn", "hfap-test-facility-pipeline-failures"),
     );
     // for_each keyed by address: removing one address leaves the other subscriptions alone.
     expect(subscription).toMatchObject({
@@ -182,17 +183,21 @@ describe("orchestration module", () => {
       "AWS/Lambda Throttles",
       "AWS/Lambda Throttles",
       "AWS/SQS ApproximateNumberOfMessagesVisible",
+      "AWS/SQS ApproximateNumberOfMessagesVisible",
       "AWS/States ExecutionsAborted",
       "AWS/States ExecutionsFailed",
+      "AWS/States ExecutionsFailed",
+      "AWS/States ExecutionsTimedOut",
       "AWS/States ExecutionsTimedOut",
     ]);
-    for (const alarm of alarms) expect(alarm.alarm_actions).toEqual([referenceTo(stack, "aws_sns_topic", "arn")]);
+    const failures = referenceTo(stack, "aws_sns_topic", "arn", "hfap-test-facility-pipeline-failures");
+    for (const alarm of alarms) expect(alarm.alarm_actions).toEqual([failures]);
   });
 
   test("outputs name the bucket, state machine, topic, workgroup, database and table", () => {
     expect(Object.keys(stack.output ?? {}).sort()).toEqual(
       expect.arrayContaining([expect.stringContaining("bucket_name"), expect.stringContaining("state_machine_arn")]),
     );
-    expect(Object.keys(stack.output ?? {})).toHaveLength(6);
+    expect(Object.keys(stack.output ?? {})).toHaveLength(8);
   });
 });

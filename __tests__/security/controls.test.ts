@@ -62,6 +62,13 @@ function first(json: SynthesizedStack, type: string): Attributes {
   return found;
 }
 
+/** The resource of a type whose name ends with `suffix` (of several, the one a breakage is about). */
+function endingIn(json: SynthesizedStack, type: string, suffix: string): Attributes {
+  const found = Object.values(json.resource[type] ?? {}).find((body) => String(body.name).endsWith(suffix));
+  if (!found) throw new Error(`no ${type} named *${suffix} to mutate`);
+  return found;
+}
+
 function add(json: SynthesizedStack, type: string, name: string, body: Attributes): void {
   json.resource[type] = { ...(json.resource[type] ?? {}), [name]: body };
 }
@@ -180,7 +187,7 @@ const MUTATIONS: Array<[id: string, breakage: string, mutate: (json: Synthesized
   [
     "SNS.1",
     "the topic alarms notify uses the AWS managed key",
-    (json) => void (first(json, "aws_sns_topic").kms_master_key_id = "alias/aws/sns"),
+    (json) => void (endingIn(json, "aws_sns_topic", "-failures").kms_master_key_id = "alias/aws/sns"),
   ],
   [
     "SQS.1",

@@ -30,6 +30,9 @@ const topicArn = (name: string) => `arn:aws:sns:${REGION}:${TEST_ACCOUNT}:${name
 const WORKGROUP = workgroupArn(`${PREFIX}-facility-pipeline`);
 const STATE_MACHINE = stateMachineArn(`${PREFIX}-facility-pipeline`);
 const TOPIC = topicArn(`${PREFIX}-facility-pipeline-failures`);
+const COMPLIANCE_TOPIC = topicArn(`${PREFIX}-facility-pipeline-compliance`);
+const DIGEST_MACHINE = stateMachineArn(`${PREFIX}-expiry-digest`);
+const DIGEST_DLQ = `arn:aws:sqs:${REGION}:${TEST_ACCOUNT}:${PREFIX}-expiry-digest-dlq`;
 const DLQ = `arn:aws:sqs:${REGION}:${TEST_ACCOUNT}:${PREFIX}-facility-uploads-dlq`;
 /** The key the failure topic is encrypted with, as the stack wires it. */
 const TOPIC_KEY = String(
@@ -178,6 +181,83 @@ const TABLES: Record<string, RequestTable> = {
       ["s3:GetObject", `${OTHER_BUCKET}/athena-results/0b9c6b7e.csv`],
       ["s3:ListBucket", OTHER_BUCKET],
       ["states:StartExecution", STATE_MACHINE],
+    ],
+  },
+  [`${PREFIX}-expiry-digest-sfn`]: {
+    allowed: [
+      ["lambda:InvokeFunction", functionArn("relocate-results")],
+      [["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"], WORKGROUP],
+      ["glue:GetDatabase", glueArn("catalog")],
+      ["glue:GetDatabase", glueArn(`database/${DATABASE}`)],
+      [["glue:GetTable", "glue:GetPartitions"], glueArn(`table/${DATABASE}/facilities`)],
+      // OPTIMIZE and VACUUM commit to the current table, and VACUUM deletes what no snapshot needs.
+      ["glue:UpdateTable", glueArn(`table/${DATABASE}/facilities`)],
+      ["glue:UpdateTable", glueArn(`database/${DATABASE}`)],
+      ["glue:UpdateTable", glueArn("catalog")],
+      [
+        ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        object("current/facilities/data/00000-0-a.parquet"),
+      ],
+      [["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], BUCKET],
+      [
+        ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        object("athena-results/0b9c6b7e.csv"),
+      ],
+      // Is a pipeline execution (a MERGE) running? Upkeep waits for it.
+      ["states:ListExecutions", STATE_MACHINE],
+      ["sns:Publish", COMPLIANCE_TOPIC],
+      ["sns:Publish", TOPIC],
+      [["kms:GenerateDataKey", "kms:Decrypt"], TOPIC_KEY],
+      [
+        [
+          "logs:CreateLogDelivery",
+          "logs:GetLogDelivery",
+          "logs:UpdateLogDelivery",
+          "logs:DeleteLogDelivery",
+          "logs:ListLogDeliveries",
+          "logs:PutResourcePolicy",
+          "logs:DescribeResourcePolicies",
+          "logs:DescribeLogGroups",
+        ],
+        "*",
+      ],
+      [["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*"],
+    ],
+    denied: [
+      // The digest reads the current state, not the uploads or their staging.
+      [["glue:GetTable", "glue:UpdateTable"], glueArn(`table/${DATABASE}/facility_uploads`)],
+      ["s3:GetObject", object(STAGED)],
+      ["s3:GetObject", object("raw/upload.jsonl")],
+      ["s3:DeleteObject", object("raw/upload.jsonl")],
+      ["s3:DeleteObject", object("athena-results/0b9c6b7e.csv")],
+      ["s3:PutObject", object("analytics/expiry_digest/latest.csv")],
+      ["s3:DeleteObject", `${OTHER_BUCKET}/current/facilities/data/00000-0-a.parquet`],
+      [["glue:DeleteTable", "glue:CreateTable"], glueArn(`table/${DATABASE}/facilities`)],
+      ["glue:UpdateTable", glueArn(`table/another_teams_db/facilities`)],
+      ["athena:StartQueryExecution", workgroupArn("primary")],
+      ["lambda:InvokeFunction", functionArn("filter-expiring")],
+      ["states:ListExecutions", stateMachineArn(`${PREFIX}-another-pipeline`)],
+      ["states:StartExecution", STATE_MACHINE],
+      ["states:StopExecution", `arn:aws:states:${REGION}:${TEST_ACCOUNT}:execution:${PREFIX}-facility-pipeline:run-1`],
+      ["states:StartExecution", DIGEST_MACHINE],
+      ["sns:Publish", topicArn(`${PREFIX}-another-topic`)],
+      ["kms:Decrypt", OTHER_KEY],
+    ],
+  },
+  [`${PREFIX}-expiry-digest-scheduler`]: {
+    allowed: [
+      ["states:StartExecution", DIGEST_MACHINE],
+      ["sqs:SendMessage", DIGEST_DLQ],
+    ],
+    denied: [
+      ["states:StartExecution", STATE_MACHINE],
+      ["states:StartExecution", stateMachineArn(`${PREFIX}-another-digest`)],
+      ["states:StartSyncExecution", DIGEST_MACHINE],
+      ["states:StopExecution", `arn:aws:states:${REGION}:${TEST_ACCOUNT}:execution:${PREFIX}-expiry-digest:run-1`],
+      ["sqs:SendMessage", DLQ],
+      [["sqs:ReceiveMessage", "sqs:DeleteMessage"], DIGEST_DLQ],
+      ["lambda:InvokeFunction", functionArn("relocate-results")],
+      ["sns:Publish", COMPLIANCE_TOPIC],
     ],
   },
   [`${PREFIX}-facility-uploads-events`]: {

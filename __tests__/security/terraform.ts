@@ -125,6 +125,12 @@ const RESOURCE_ATTRIBUTES: Record<string, AttributeTable> = {
     const arn = name && `arn:${where.partition}:states:${where.region}:${where.account}:stateMachine:${name}`;
     return { id: arn, name, arn };
   },
+  aws_scheduler_schedule: (field, where) => {
+    const name = field("name");
+    const group = field("group_name") ?? "default";
+    const arn = name && `arn:${where.partition}:scheduler:${where.region}:${where.account}:schedule/${group}/${name}`;
+    return { id: name && `${group}/${name}`, name, arn };
+  },
   aws_cloudwatch_event_rule: (field, where) => {
     const name = field("name");
     const bus = field("event_bus_name");

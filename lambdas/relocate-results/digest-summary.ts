@@ -5,10 +5,7 @@
  * being relocated, not an analysis of its own.
  */
 import { resultRows, type ResultRow } from "../../core/athena-csv";
-
-/** The horizons of sql/expiry_digest.sql, in the order a reader meets them. */
-export const HORIZONS = ["expired", "0-30", "31-60", "61-90", "91-180", "beyond"] as const;
-export type Horizon = (typeof HORIZONS)[number];
+import { HORIZONS, type Horizon } from "../../core/horizons";
 
 /** How many of the soonest accreditations the message lists. */
 export const SOONEST_LISTED = 20;
