@@ -1,0 +1,216 @@
+/**
+ * `npm run validate:tf`: terraform init -backend=false and terraform validate on what this
+ * repository gives a Terraform user: the synthesized stack, the plain module and the HCL example
+ * that calls it. Not part of `npm test`: it needs a terraform binary and the hashicorp/aws
+ * provider, which cannot be downloaded offline.
+ *
+ * Where the provider comes from:
+ * - TF_CLI_CONFIG_FILE naming an existing file: that configuration, as it is (a provider mirror
+ *   of your own, a network mirror, or the registry);
+ * - otherwise a local filesystem mirror holding registry.terraform.io/hashicorp/aws (the first of
+ *   TF_PROVIDER_MIRROR, /opt/tf-plugins, ~/.terraform.d/plugins, /usr/share/terraform/plugins):
+ *   a CLI configuration with a filesystem_mirror block for it is written to a temporary file;
+ * - otherwise the registry.
+ * When the mirror's provider is older than the one the module asks for, copies of the three
+ * directories are pinned to it, and the errors that only the version difference explains are
+ * named as such (docs/configuration.md, "Validating with Terraform"); any other error fails.
+ *
+ * Exit codes: 0 valid (apart from named version differences), 1 a configuration error, 2 no
+ * terraform, 3 terraform init failed (no provider).
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(__dirname, "..");
+/** The directories checked, relative to the repository (the example calls the module by a relative path). */
+const DIRECTORIES = [
+  "cdktf.out/stacks/facility-pipeline-dev",
+  "build/terraform-module/facility-pipeline",
+  "examples/terraform-estate",
+];
+const MIRRORS = [
+  process.env.TF_PROVIDER_MIRROR,
+  "/opt/tf-plugins",
+  join(homedir(), ".terraform.d", "plugins"),
+  "/usr/share/terraform/plugins",
+].filter((dir): dir is string => Boolean(dir));
+const AWS_PROVIDER = "registry.terraform.io/hashicorp/aws";
+
+/** An error that a provider older than the module's explains, and why. */
+interface VersionDifference {
+  readonly explains: (diagnostic: Diagnostic) => boolean;
+  readonly why: string;
+}
+
+/** Each named in docs/configuration.md, "Validating with Terraform". */
+const VERSION_DIFFERENCES: readonly VersionDifference[] = [
+  {
+    explains: (d) =>
+      d.summary === "Unsupported attribute" &&
+      /named\s+"region"/.test(d.detail ?? "") &&
+      /data\.aws_region\./.test(d.snippet?.code ?? ""),
+    why: 'data "aws_region" exports `region` from provider 6.0 on (5.x calls it `name`)',
+  },
+];
+
+interface Diagnostic {
+  readonly severity: "error" | "warning";
+  readonly summary: string;
+  readonly detail?: string;
+  readonly range?: { readonly filename: string; readonly start: { readonly line: number } };
+  readonly snippet?: { readonly code: string };
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env) {
+  const result = spawnSync(command, args, { cwd, env, encoding: "utf8" });
+  return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", error: result.error };
+}
+
+function say(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** The newest aws provider version in a filesystem mirror, and the mirror's directory. */
+function findMirror(): { dir: string; version: string } | undefined {
+  for (const dir of MIRRORS) {
+    const versions = join(dir, AWS_PROVIDER);
+    if (!existsSync(versions)) continue;
+    const found = readdirSync(versions)
+      .filter((version) => /^\d+\.\d+\.\d+$/.test(version))
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    if (found.length > 0) return { dir, version: found[found.length - 1] };
+  }
+  return undefined;
+}
+
+/** The version constraint the synthesized module states, e.g. ">= 6.25.0, < 7.0.0". */
+function moduleConstraint(): string {
+  const module = JSON.parse(readFileSync(join(ROOT, DIRECTORIES[1], "main.tf.json"), "utf8"));
+  return module.terraform.required_providers.aws.version as string;
+}
+
+const atLeast = (version: string, minimum: string) => version.localeCompare(minimum, undefined, { numeric: true }) >= 0;
+
+/** Pins every aws provider constraint of a copied directory to one version. */
+function pinProvider(dir: string, version: string): void {
+  for (const file of readdirSync(dir)) {
+    const path = join(dir, file);
+    if (file.endsWith(".tf.json")) {
+      const json = JSON.parse(readFileSync(path, "utf8"));
+      if (json.terraform?.required_providers?.aws) json.terraform.required_providers.aws.version = version;
+      writeFileSync(path, JSON.stringify(json, null, 2));
+    } else if (file.endsWith(".tf")) {
+      const text = readFileSync(path, "utf8");
+      writeFileSync(path, text.replace(/(aws\s*=\s*\{[^}]*version\s*=\s*)"[^"]*"/, `$1"${version}"`));
+    }
+  }
+}
+
+function main(): number {
+  const terraform = run("terraform", ["version"], ROOT);
+  if (terraform.error) {
+    say("validate:tf: terraform is not installed, so nothing was validated.");
+    say("  Install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install) and run this again.");
+    say("  npm test checks the synthesized JSON without it.");
+    return 2;
+  }
+  say(terraform.stdout.split("\n")[0]);
+  for (const script of ["synth", "synth:module"]) {
+    const synth = run("npm", ["run", "--silent", script], ROOT);
+    if (synth.status !== 0) {
+      process.stderr.write(synth.stdout + synth.stderr);
+      return 1;
+    }
+  }
+
+  const work = mkdtempSync(join(tmpdir(), "validate-tf-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: "1" };
+  const given = process.env.TF_CLI_CONFIG_FILE;
+  let pinned: string | undefined;
+  const constraint = moduleConstraint();
+  const minimum = /\d+\.\d+\.\d+/.exec(constraint)![0];
+  if (given && existsSync(given)) {
+    say(`Providers: as TF_CLI_CONFIG_FILE (${given}) says.`);
+  } else {
+    const mirror = findMirror();
+    if (mirror) {
+      const config = join(work, "terraform.tfrc");
+      writeFileSync(
+        config,
+        `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror.dir}"\n    include = ["${AWS_PROVIDER}"]\n  }\n  direct {\n    exclude = ["${AWS_PROVIDER}"]\n  }\n}\n`,
+      );
+      env.TF_CLI_CONFIG_FILE = config;
+      say(`Providers: the filesystem mirror ${mirror.dir} (hashicorp/aws ${mirror.version}).`);
+      if (!atLeast(mirror.version, minimum)) {
+        pinned = mirror.version;
+        say(`  The module asks for hashicorp/aws ${constraint}: the copies checked here are pinned to ${pinned},`);
+        say("  and the errors that only that version difference explains are named, not counted.");
+      }
+    } else {
+      delete env.TF_CLI_CONFIG_FILE;
+      say("Providers: the Terraform registry (no TF_CLI_CONFIG_FILE file, no local mirror found).");
+    }
+  }
+
+  let failed = false;
+  const explained = new Set<string>();
+  for (const relative of DIRECTORIES) {
+    const copy = join(work, relative);
+    cpSync(join(ROOT, relative), copy, { recursive: true, filter: (source) => !source.includes(".terraform") });
+    if (pinned) pinProvider(copy, pinned);
+    say(`\n== ${relative}`);
+    const init = run("terraform", ["init", "-backend=false", "-input=false", "-no-color"], copy, env);
+    if (init.status !== 0) {
+      say(`terraform init failed: the configuration was read, but the hashicorp/aws provider could not be installed.`);
+      say("  Offline, point TF_CLI_CONFIG_FILE at a CLI configuration with a provider mirror. terraform said:");
+      say(
+        (init.stderr || init.stdout)
+          .split("\n")
+          .filter((line) => line.trim())
+          .slice(-6)
+          .map((line) => `  ${line}`)
+          .join("\n"),
+      );
+      rmSync(work, { recursive: true, force: true });
+      return 3;
+    }
+    say("terraform init -backend=false: ok");
+    const validate = run("terraform", ["validate", "-json", "-no-color"], copy, env);
+    const diagnostics = (JSON.parse(validate.stdout || "{}").diagnostics ?? []) as Diagnostic[];
+    let unexplained = 0;
+    let versionErrors = 0;
+    for (const diagnostic of diagnostics) {
+      const where = diagnostic.range ? ` (${diagnostic.range.filename}:${diagnostic.range.start.line})` : "";
+      const difference = pinned ? VERSION_DIFFERENCES.find((known) => known.explains(diagnostic)) : undefined;
+      if (difference) {
+        explained.add(difference.why);
+        versionErrors++;
+        continue;
+      }
+      if (diagnostic.severity === "error") unexplained++;
+      say(
+        `  ${diagnostic.severity}: ${diagnostic.summary}${where}${diagnostic.detail ? `: ${diagnostic.detail}` : ""}`,
+      );
+    }
+    say(
+      unexplained === 0
+        ? `terraform validate: no error${versionErrors > 0 ? ` (${versionErrors} explained by the provider version)` : ""}`
+        : `terraform validate: ${unexplained} error(s)`,
+    );
+    failed ||= unexplained > 0;
+  }
+  rmSync(work, { recursive: true, force: true });
+
+  say("");
+  for (const why of explained) say(`Explained by the provider version: ${why}.`);
+  say(
+    "Not checked here: a plan or apply (they need AWS credentials)" +
+      (pinned ? `, and the schema of hashicorp/aws ${minimum} itself (checked against ${pinned})` : "") +
+      ".",
+  );
+  return failed ? 1 : 0;
+}
+
+process.exitCode = main();
