@@ -29,6 +29,32 @@ const policies = (stack: SynthesizedStack) =>
     .join("\n");
 
 describe("the library", () => {
+  test("two pipelines synthesize in one stack, every named resource and the Glue database distinct", () => {
+    const stack = new TerraformStack(Testing.app(), "two-teams");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    new FacilityPipeline(stack, "dev", { namePrefix: "acme-hfap-dev" });
+    new FacilityPipeline(stack, "prod", { namePrefix: "acme-hfap-prod", outputs: false });
+    const synthesized = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
+    const names = Object.entries(synthesized.resource).flatMap(([type, resources]) =>
+      Object.values(resources).flatMap((body) =>
+        ["name", "bucket", "function_name", "alarm_name"]
+          .filter((field) => typeof body[field] === "string" && !String(body[field]).includes("${"))
+          .map((field) => `${type}.${field}=${body[field]}`),
+      ),
+    );
+    // Names scoped to a parent do not collide: a bucket's sub-resources name their bucket, a table
+    // is named within its database, an inline policy within its role.
+    const own = names.filter(
+      (name) => !/^(aws_s3_bucket_\w+\.bucket|aws_glue_catalog_table\.name|aws_iam_role_policy\.name)=/.test(name),
+    );
+    expect(own.filter((name, index) => own.indexOf(name) !== index)).toEqual([]);
+    expect(all(synthesized, "aws_glue_catalog_database").map((db) => db.name)).toEqual([
+      "acme_hfap_dev_facility_pipeline",
+      "acme_hfap_prod_facility_pipeline",
+    ]);
+    expect(all(synthesized, "aws_sfn_state_machine")).toHaveLength(4);
+  });
+
   test("the entry point exports the construct, the modules and their helpers", () => {
     for (const name of [
       "FacilityPipeline",

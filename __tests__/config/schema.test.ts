@@ -123,3 +123,15 @@ describe("config files", () => {
     );
   });
 });
+
+describe("a KMS key in another region", () => {
+  test("is rejected, together with every other problem, naming both regions", () => {
+    const key = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+    expect(() => parseConfig({ ...valid, kmsKeyArn: key, logRetentionDays: 45 })).toThrow(
+      /logRetentionDays: .*\(received 45\)\n {2}- kmsKeyArn: a KMS key in the stack's region us-east-1, not eu-west-1/,
+    );
+    expect(parseConfig({ ...valid, kmsKeyArn: key.replace("eu-west-1", "us-east-1") }).kmsKeyArn).toContain(
+      ":us-east-1:",
+    );
+  });
+});
