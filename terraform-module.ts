@@ -26,15 +26,23 @@ import {
   type TerraformVariableValidationConfig,
 } from "cdktf";
 import type { Construct } from "constructs";
+import { AWS_NAMES, type NameRule } from "./core/aws-names";
 import {
   ATHENA_BYTES_SCANNED_CUTOFF,
+  ATHENA_RESULTS_EXPIRATION_DAYS,
   DIGEST_LOOKBACK_DAYS,
   DIGEST_SCHEDULE,
   DIGEST_TIME_ZONE,
   EXPIRY_WINDOW_MONTHS,
   LOG_RETENTION_DAYS,
   MAX_REJECTED_SHARE,
+  NONCURRENT_VERSION_EXPIRATION_DAYS,
+  FUNCTION_DEFAULTS,
+  FUNCTION_LIMITS,
   describeAllowed,
+  functionSetting,
+  type ConfigurableFunction,
+  type FunctionSettingName,
   type ChoiceSetting,
   type IntegerSetting,
   type MinimumSetting,
@@ -62,6 +70,22 @@ function wholeNumberIn(name: string, setting: IntegerSetting | MinimumSetting): 
   );
 }
 
+/**
+ * The validation of an optional string variable against a naming rule of core/aws-names.ts: null,
+ * or a match of the rule's pattern (Terraform's regex is RE2: the patterns use no lookaround).
+ */
+function nullOrMatching(
+  name: string,
+  rule: NameRule,
+  pattern: RegExp = rule.pattern,
+): TerraformVariableValidationConfig {
+  const hcl = pattern.source.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  return validation(
+    `var.${name} == null || can(regex("${hcl}", var.${name}))`,
+    `${name} must be null or ${rule.expected}.`,
+  );
+}
+
 /** The validation of a number variable against a setting's choices in core/settings.ts. */
 function oneOf(name: string, setting: ChoiceSetting): TerraformVariableValidationConfig {
   return validation(
@@ -69,6 +93,18 @@ function oneOf(name: string, setting: ChoiceSetting): TerraformVariableValidatio
     `${name} must be ${describeAllowed(setting)}.`,
   );
 }
+
+/** Each function setting's variable name suffix and description. */
+const SETTING_SUFFIX: Record<FunctionSettingName, string> = {
+  memorySize: "memory_size",
+  timeout: "timeout",
+  reservedConcurrency: "reserved_concurrency",
+};
+const SETTING_DESCRIPTION: Record<FunctionSettingName, string> = {
+  memorySize: "Memory (MB)",
+  timeout: "Timeout (seconds)",
+  reservedConcurrency: "Reserved concurrent executions",
+};
 
 /** The module's inputs, as Terraform variables; names follow Terraform's snake_case convention. */
 export class FacilityPipelineModuleStack extends TerraformStack {
@@ -96,6 +132,31 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       ],
     });
     const bucketName = optional("bucket_name", "Data bucket name (default: <name_prefix>-facility-data)");
+    // Bring your own: each replaces what the module would create (count = 0 for it).
+    const existingBucketName = optional(
+      "existing_bucket_name",
+      "Use this existing bucket; the module creates none and configures nothing on it (its owner sets what docs/configuration.md, Bring your own, lists)",
+    );
+    const kmsKeyArn = optional(
+      "kms_key_arn",
+      "An existing KMS key, in the stack's region, for the bucket, Athena results, both topics, the dead-letter queues and the log groups; the module then creates no key",
+    );
+    const existingFailureTopicArn = optional(
+      "existing_failure_topic_arn",
+      "Publish failures and alarms to this existing SNS topic; the module creates no failure topic",
+    );
+    const existingComplianceTopicArn = optional(
+      "existing_compliance_topic_arn",
+      "Publish the expiry digest to this existing SNS topic; the module creates no compliance topic",
+    );
+    // RE2 has no lookahead: the bucket rule without its xn--/-s3alias/.. exclusions (AWS checks those).
+    existingBucketName.addValidation(
+      nullOrMatching("existing_bucket_name", AWS_NAMES.bucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
+    );
+    bucketName.addValidation(nullOrMatching("bucket_name", AWS_NAMES.bucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/));
+    kmsKeyArn.addValidation(nullOrMatching("kms_key_arn", AWS_NAMES.kmsKeyArn));
+    existingFailureTopicArn.addValidation(nullOrMatching("existing_failure_topic_arn", AWS_NAMES.topicArn));
+    existingComplianceTopicArn.addValidation(nullOrMatching("existing_compliance_topic_arn", AWS_NAMES.topicArn));
     const glueDatabaseName = optional(
       "glue_database_name",
       "Glue database of the staging and current-state tables (default: <name_prefix>_facility_pipeline, hyphens as underscores)",
@@ -179,8 +240,47 @@ export class FacilityPipelineModuleStack extends TerraformStack {
       description: `Athena cancels a query that would scan more bytes (minimum ${ATHENA_BYTES_SCANNED_CUTOFF.min})`,
       validation: [wholeNumberIn("athena_bytes_scanned_cutoff", ATHENA_BYTES_SCANNED_CUTOFF)],
     });
+    const athenaResultsExpirationDays = variable("athena_results_expiration_days", {
+      type: "number",
+      default: ATHENA_RESULTS_EXPIRATION_DAYS.default,
+      description: "Days before objects under athena-results/ expire (a created bucket's lifecycle)",
+      validation: [wholeNumberIn("athena_results_expiration_days", ATHENA_RESULTS_EXPIRATION_DAYS)],
+    });
+    const noncurrentVersionExpirationDays = variable("noncurrent_version_expiration_days", {
+      type: "number",
+      default: NONCURRENT_VERSION_EXPIRATION_DAYS.default,
+      description: "Days before noncurrent object versions expire (a created bucket's lifecycle)",
+      validation: [wholeNumberIn("noncurrent_version_expiration_days", NONCURRENT_VERSION_EXPIRATION_DAYS)],
+    });
+    // Each Lambda's memory, timeout and reserved concurrency, within Lambda's limits.
+    const functionVariables = (fn: ConfigurableFunction, label: string) =>
+      Object.fromEntries(
+        (Object.keys(FUNCTION_LIMITS) as FunctionSettingName[]).map((setting) => {
+          const name = `${label}_${SETTING_SUFFIX[setting]}`;
+          const input = variable(name, {
+            type: "number",
+            default: FUNCTION_DEFAULTS[fn][setting],
+            description: `${SETTING_DESCRIPTION[setting]} of the ${label.replaceAll("_", "-")} Lambda`,
+            validation: [wholeNumberIn(name, functionSetting(fn, setting))],
+          });
+          return [setting, input.numberValue];
+        }),
+      ) as Record<FunctionSettingName, number>;
+    const filterExpiring = functionVariables("filterExpiring", "filter_expiring");
+    const relocateResults = functionVariables("relocateResults", "relocate_results");
     const permissionsBoundary = optional("permissions_boundary", "Permissions boundary policy ARN of every IAM role");
-    const rolePath = variable("role_path", { type: "string", default: "/", description: "Path of every IAM role" });
+    permissionsBoundary.addValidation(nullOrMatching("permissions_boundary", AWS_NAMES.policyArn));
+    const rolePath = variable("role_path", {
+      type: "string",
+      default: "/",
+      description: 'Path of every IAM role, e.g. "/data-platform/"',
+      validation: [
+        validation(
+          `can(regex("${AWS_NAMES.rolePath.pattern.source.replace(/\\/g, "\\\\")}", var.role_path))`,
+          `role_path must be ${AWS_NAMES.rolePath.expected}.`,
+        ),
+      ],
+    });
     const tags = variable("tags", { type: "map(string)", default: {}, description: "Tags on every taggable resource" });
 
     const pipeline = new FacilityPipeline(this, "pipeline", {
@@ -191,6 +291,13 @@ export class FacilityPipelineModuleStack extends TerraformStack {
         glueDatabaseName.stringValue,
         `${Fn.replace(namePrefix.stringValue, "-", "_")}_facility_pipeline`,
       ]),
+      existingBucketName: existingBucketName.stringValue,
+      kmsKeyArn: kmsKeyArn.stringValue,
+      existingTopicArn: existingFailureTopicArn.stringValue,
+      existingComplianceTopicArn: existingComplianceTopicArn.stringValue,
+      athenaResultsExpirationDays: athenaResultsExpirationDays.numberValue,
+      noncurrentVersionExpirationDays: noncurrentVersionExpirationDays.numberValue,
+      functions: { filterExpiring, relocateResults },
       alertEmails: alertEmails.listValue,
       complianceEmails: complianceEmails.listValue,
       digestSchedule: digestSchedule.stringValue,
@@ -234,6 +341,66 @@ export function toChildModule(stackJson: Record<string, unknown>): Record<string
   return JSON.parse(text) as Record<string, unknown>;
 }
 
+interface ModuleVariable {
+  readonly type: string;
+  readonly default?: unknown;
+  readonly description: string;
+  readonly nullable?: boolean;
+}
+
+/** A table cell: pipes escaped, so a description or default cannot break the table. */
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;");
+
+/**
+ * The module's README, as terraform-aws-modules write theirs: the inputs (name, type, default,
+ * required) and the outputs, generated from the variables and outputs themselves.
+ */
+export function moduleReadme(module: Record<string, unknown>): string {
+  const variables = Object.entries(module.variable as Record<string, ModuleVariable>).sort(([a], [b]) =>
+    a.localeCompare(b),
+  );
+  const outputs = Object.entries(module.output as Record<string, { description?: string }>).sort(([a], [b]) =>
+    a.localeCompare(b),
+  );
+  const defaultOf = (variable: ModuleVariable) =>
+    !("default" in variable) ? "n/a" : `\`${JSON.stringify(variable.default)}\``;
+  return [
+    "# facility-pipeline (Terraform module)",
+    "",
+    "The Healthcare Facility Accreditation Pipeline as a plain Terraform module, generated by",
+    "`npm run synth:module` from the same construct as the cdktf app (do not edit: this file and",
+    "`main.tf.json` are regenerated). It needs `hashicorp/aws` " +
+      `\`${(module.terraform as { required_providers: { aws: { version: string } } }).required_providers.aws.version}\`` +
+      " configured by the caller.",
+    "",
+    "```hcl",
+    'module "facility_pipeline" {',
+    '  source      = "./modules/facility-pipeline"',
+    '  name_prefix = "acme-hfap"',
+    "}",
+    "```",
+    "",
+    "An `existing_*` variable or `kms_key_arn` replaces what the module would otherwise create: that",
+    "resource is then not created (its `count` is 0) and the outputs return the given one.",
+    "",
+    "## Inputs",
+    "",
+    "| Name | Description | Type | Default | Required |",
+    "|------|-------------|------|---------|:--------:|",
+    ...variables.map(
+      ([name, variable]) =>
+        `| ${name} | ${cell(variable.description)} | \`${variable.type}\` | ${cell(defaultOf(variable))} | ${"default" in variable ? "no" : "yes"} |`,
+    ),
+    "",
+    "## Outputs",
+    "",
+    "| Name | Description |",
+    "|------|-------------|",
+    ...outputs.map(([name, output]) => `| ${name} | ${cell(output.description ?? "")} |`),
+    "",
+  ].join("\n");
+}
+
 /** Synthesizes the module into `outDir` and returns the path of its main.tf.json. */
 export function synthModule(outDir = DEFAULT_MODULE_DIR): string {
   const synthDir = join(outDir, "..", `.synth-${MODULE_STACK}`);
@@ -249,6 +416,7 @@ export function synthModule(outDir = DEFAULT_MODULE_DIR): string {
   cpSync(join(stackDir, "assets"), join(outDir, "assets"), { recursive: true });
   const mainFile = join(outDir, "main.tf.json");
   writeFileSync(mainFile, `${JSON.stringify(module, null, 2)}\n`);
+  writeFileSync(join(outDir, "README.md"), moduleReadme(module));
   rmSync(synthDir, { recursive: true, force: true });
   return mainFile;
 }

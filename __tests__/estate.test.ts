@@ -248,6 +248,27 @@ describe("the plain Terraform module (npm run synth:module)", () => {
     variable: Record<string, { type: string; default?: unknown }>;
   };
 
+  test("its README (generated beside main.tf.json) documents every input and output", () => {
+    const readme = readFileSync(join(dir, "README.md"), "utf8");
+    const rows = (heading: string) =>
+      readme
+        .split(`## ${heading}\n`)[1]
+        .split("\n## ")[0]
+        .split("\n")
+        .filter((line) => line.startsWith("| ") && !line.startsWith("| Name"))
+        .map((line) => line.split(" | ").map((part) => part.replace(/^\| |\s*\|$/g, "")));
+    const inputs = rows("Inputs");
+    expect(inputs.map(([name]) => name)).toEqual(Object.keys(module.variable).sort());
+    for (const [name, , type, defaultValue, required] of inputs) {
+      const variable = module.variable[name];
+      expect([name, type]).toEqual([name, `\`${variable.type}\``]);
+      expect([name, required]).toEqual([name, "default" in variable ? "no" : "yes"]);
+      if ("default" in variable)
+        expect([name, defaultValue]).toEqual([name, `\`${JSON.stringify(variable.default)}\``]);
+    }
+    expect(rows("Outputs").map(([name]) => name)).toEqual(Object.keys(module.output ?? {}).sort());
+  });
+
   test("it has no provider configuration and no backend, only required_providers", () => {
     expect(module).not.toHaveProperty("provider");
     expect(module.terraform).toEqual({
@@ -261,21 +282,40 @@ describe("the plain Terraform module (npm run synth:module)", () => {
     expect(Object.keys(module.variable).sort()).toEqual([
       "alert_emails",
       "athena_bytes_scanned_cutoff",
+      "athena_results_expiration_days",
       "bucket_name",
       "compliance_emails",
       "digest_lookback_days",
       "digest_schedule",
       "digest_send_all_clear",
       "digest_time_zone",
+      "existing_bucket_name",
+      "existing_compliance_topic_arn",
+      "existing_failure_topic_arn",
       "expiry_window_months",
+      "filter_expiring_memory_size",
+      "filter_expiring_reserved_concurrency",
+      "filter_expiring_timeout",
       "glue_database_name",
+      "kms_key_arn",
       "log_retention_days",
       "max_rejected_share",
       "name_prefix",
+      "noncurrent_version_expiration_days",
       "permissions_boundary",
+      "relocate_results_memory_size",
+      "relocate_results_reserved_concurrency",
+      "relocate_results_timeout",
       "role_path",
       "tags",
     ]);
+    // Every variable is documented, and every one a user can get wrong is validated.
+    const variables = module.variable as Record<string, { description?: string; validation?: unknown[] }>;
+    for (const [name, variable] of Object.entries(variables)) {
+      expect([name, variable.description]).toEqual([name, expect.any(String)]);
+      if (!["alert_emails", "compliance_emails", "digest_send_all_clear", "tags"].includes(name))
+        expect([name, variable.validation]).toEqual([name, expect.any(Array)]);
+    }
     expect(module.variable.name_prefix).not.toHaveProperty("default");
     expect(module.variable.bucket_name.default).toBeNull();
     expect(module.variable.glue_database_name.default).toBeNull();
@@ -309,6 +349,41 @@ describe("the plain Terraform module (npm run synth:module)", () => {
       "lookbackDays.$": "States.StringToJson('${var.digest_lookback_days}')",
       "sendAllClear.$": "States.StringToJson('${var.digest_send_all_clear}')",
     });
+  });
+
+  test("what a bring-your-own variable replaces exists only while it is null, and the outputs return the given one", () => {
+    const countOf = (type: string, part: string) =>
+      Object.entries(resourcesOfType(module, type)).find(([name]) => name.includes(part))![1].count;
+    expect(countOf("aws_s3_bucket", "storage_bucket")).toBe("${(var.existing_bucket_name == null) ? 1 : 0}");
+    // The bucket's configuration goes with it: nothing is configured on an existing bucket.
+    for (const type of [
+      "aws_s3_bucket_policy",
+      "aws_s3_bucket_public_access_block",
+      "aws_s3_bucket_server_side_encryption_configuration",
+      "aws_s3_bucket_versioning",
+      "aws_s3_bucket_lifecycle_configuration",
+      "aws_s3_bucket_notification",
+      "aws_s3_bucket_ownership_controls",
+    ])
+      expect([type, countOf(type, "storage")]).toEqual([type, "${(var.existing_bucket_name == null) ? 1 : 0}"]);
+    expect(countOf("aws_sns_topic", "notifications_topic")).toBe("${(var.existing_failure_topic_arn == null) ? 1 : 0}");
+    expect(countOf("aws_sns_topic", "compliance_topic")).toBe("${(var.existing_compliance_topic_arn == null) ? 1 : 0}");
+    // Every count is decided by the variables alone, so Terraform knows it at plan.
+    for (const resources of Object.values(module.resource))
+      for (const body of Object.values(resources))
+        if (typeof body.count === "string") expect(body.count).not.toMatch(/aws_[a-z_]+\./);
+    const outputs = module.output as Record<string, { value: string }>;
+    expect(outputs.bucket_name.value).toMatch(
+      /^\$\{one\(concat\(compact\(\[var\.existing_bucket_name\]\), aws_s3_bucket\./,
+    );
+    expect(outputs.failure_topic_arn.value).toMatch(/compact\(\[var\.existing_failure_topic_arn\]\)/);
+    expect(outputs.compliance_topic_arn.value).toMatch(/compact\(\[var\.existing_compliance_topic_arn\]\)/);
+    // A key statement applies only while there is a key.
+    expect(
+      all(module, "aws_iam_role_policy")
+        .map((p) => p.policy as string)
+        .join("\n"),
+    ).toContain('(var.kms_key_arn != null) ? [{"Sid" = "UseBucketKey"');
   });
 
   test("its outputs name the bucket, state machine, topic, workgroup, database and table", () => {

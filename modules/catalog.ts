@@ -6,7 +6,7 @@ import { AthenaNamedQuery } from "@cdktf/provider-aws/lib/athena-named-query";
 import { AthenaWorkgroup } from "@cdktf/provider-aws/lib/athena-workgroup";
 import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-database";
 import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
-import { Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CATALOG, databaseNameFor } from "../core/data-layout";
 import { RECORD_COLUMNS, toHiveType } from "../core/facility-schema";
@@ -132,9 +132,7 @@ export class Catalog extends Construct {
         engineVersion: { selectedEngineVersion: "Athena engine version 3" },
         resultConfiguration: {
           outputLocation: storage.s3Url("athenaResults"),
-          encryptionConfiguration: storage.kmsKeyArn
-            ? { encryptionOption: "SSE_KMS", kmsKeyArn: storage.kmsKeyArn }
-            : { encryptionOption: "SSE_S3" },
+          encryptionConfiguration: resultEncryption(storage),
         },
       },
     });
@@ -152,4 +150,15 @@ export class Catalog extends Construct {
     }
     this.namedQueries = namedQueries;
   }
+}
+
+/** SSE-KMS with the bucket's key when it has one, else SSE-S3; for a module variable, whichever it decides. */
+function resultEncryption(storage: Storage): { encryptionOption: string; kmsKeyArn?: string } {
+  const key = storage.kmsKeyArn;
+  if (key === undefined || storage.kmsKeyPresent === false) return { encryptionOption: "SSE_S3" };
+  if (storage.kmsKeyPresent === true) return { encryptionOption: "SSE_KMS", kmsKeyArn: key };
+  return {
+    encryptionOption: Token.asString(Fn.conditional(storage.kmsKeyPresent, "SSE_KMS", "SSE_S3")),
+    kmsKeyArn: key,
+  };
 }

@@ -138,16 +138,7 @@ export class Compute extends Construct {
       kmsKeyId: props.logsKmsKeyArn,
     });
 
-    const kmsPermissions: PolicyStatement[] = props.storage.kmsKeyArn
-      ? [
-          {
-            Sid: "UseBucketKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: props.storage.kmsKeyArn,
-          },
-        ]
-      : [];
+    const kmsPermissions = props.storage.bucketKeyStatements();
     const role = new ServiceRole(scope, "role", {
       name: `${functionName}-lambda`,
       description: `Runs ${functionName}`,

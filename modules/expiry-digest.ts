@@ -22,6 +22,7 @@ import {
 } from "../core/settings";
 import { failureAlarm } from "./alarms";
 import type { Compute } from "./compute";
+import { presenceOf, queueEncryption, whilePresent } from "./byo";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
 import type { ComplianceTopic, FailureTopic } from "./notifications";
@@ -151,7 +152,7 @@ export class ExpiryDigest extends Construct {
     const scheduleName = `${props.namePrefix}-expiry-digest`;
     this.deadLetterQueue = new SqsQueue(this, "schedule-dlq", {
       name: `${props.namePrefix}-expiry-digest-dlq`,
-      ...(props.kmsKeyArn ? { kmsMasterKeyId: props.kmsKeyArn } : { sqsManagedSseEnabled: true }),
+      ...queueEncryption(props.kmsKeyArn),
       messageRetentionSeconds: 14 * 24 * 3600,
     });
     new SqsQueuePolicy(this, "schedule-dlq-policy", {
@@ -190,16 +191,17 @@ export class ExpiryDigest extends Construct {
           Action: P.scheduleDeadLetter.actions,
           Resource: this.deadLetterQueue.arn,
         },
-        ...(props.kmsKeyArn
-          ? [
+        ...(props.kmsKeyArn === undefined
+          ? []
+          : whilePresent(
               {
                 Sid: "EncryptDeadLetters",
                 Effect: "Allow",
                 Action: ["kms:GenerateDataKey", "kms:Decrypt"],
                 Resource: props.kmsKeyArn,
-              } as const,
-            ]
-          : []),
+              },
+              presenceOf(props.kmsKeyArn),
+            )),
       ],
     });
     this.schedule = new SchedulerSchedule(this, "schedule", {

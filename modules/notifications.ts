@@ -11,6 +11,18 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
+import {
+  allOf,
+  anyOf,
+  attributeOfOptional,
+  countWhile,
+  decidedAtPlan,
+  givenOrCreated,
+  isNull,
+  not,
+  presenceOf,
+  type Presence,
+} from "./byo";
 import { policyDocument, renderPolicy } from "./policy-document";
 
 /** What each topic is for: its name, display name, and whether CloudWatch alarms publish to it. */
@@ -48,6 +60,11 @@ export interface FailureTopicProps {
 
 export interface NotificationTopicProps extends Omit<FailureTopicProps, "alertEmails"> {
   readonly purpose: TopicPurpose;
+  /**
+   * Whether `kmsKeyArn` is there, when that is not plain (another topic's key that Terraform
+   * creates only sometimes). @default - given means there, a module variable while not null
+   */
+  readonly kmsKeyPresent?: Presence;
   /** Each address gets an email subscription; a Terraform list works too. @default [] */
   readonly emails?: readonly string[];
 }
@@ -58,25 +75,43 @@ export interface NotificationTopicProps extends Omit<FailureTopicProps, "alertEm
  * dropped silently. The customer managed key here rotates yearly.
  */
 export class NotificationTopic extends Construct {
-  /** The created topic; undefined for an existing one. */
+  /** The created topic; undefined for an existing one (created 0 or 1 times when Terraform decides). */
   readonly topic?: SnsTopic;
   readonly topicArn: string;
   /** The created key; undefined when a key or a topic was brought. */
   readonly key?: KmsKey;
   /** The key the topic is encrypted with, when known. */
   readonly keyArn?: string;
+  /** Whether `keyArn` is there: a condition when module variables decide it (modules/byo.ts). */
+  readonly keyPresent: Presence;
 
   constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
-    if (props.existingTopicArn !== undefined) {
-      this.topicArn = props.existingTopicArn;
+    const existing = props.existingTopicArn;
+    const keyGiven = props.kmsKeyArn === undefined ? false : (props.kmsKeyPresent ?? presenceOf(props.kmsKeyArn));
+    if (existing !== undefined && !decidedAtPlan(existing)) {
+      this.topicArn = existing;
       this.keyArn = props.kmsKeyArn;
+      this.keyPresent = keyGiven;
     } else {
-      const created = this.createTopic(props);
-      this.topic = created.topic;
-      this.topicArn = created.topic.arn;
-      this.key = created.key;
-      this.keyArn = created.keyArn;
+      // Without an existing topic (or while a module variable leaves it null): a topic, and a key
+      // unless one is given.
+      const topicCreated: Presence = existing === undefined ? true : isNull(existing);
+      const createsKey = allOf(topicCreated, not(keyGiven));
+      const accountRoot = `arn:${props.partition}:iam::${props.accountId}:root`;
+      const key = createsKey === false ? undefined : this.createKey(props, accountRoot, countWhile(createsKey));
+      if (key === undefined) this.keyArn = props.kmsKeyArn;
+      else if (createsKey === true) this.keyArn = key.arn;
+      else this.keyArn = givenOrCreated(props.kmsKeyArn, key, "arn");
+      this.key = createsKey === true ? key : undefined;
+      this.keyPresent = anyOf(keyGiven, createsKey);
+      const topic = this.createTopic(props, this.keyArn!, countWhile(topicCreated));
+      if (topicCreated === true) {
+        this.topic = topic;
+        this.topicArn = topic.arn;
+      } else {
+        this.topicArn = givenOrCreated(existing, topic, "arn");
+      }
     }
 
     // for_each keyed by address: removing one address does not replace (unsubscribe) the others.
@@ -89,20 +124,21 @@ export class NotificationTopic extends Construct {
     });
   }
 
-  private createTopic(props: NotificationTopicProps): { topic: SnsTopic; key?: KmsKey; keyArn: string } {
+  private createTopic(props: NotificationTopicProps, keyArn: string, count: number | undefined): SnsTopic {
     const purpose = PURPOSES[props.purpose];
     const accountRoot = `arn:${props.partition}:iam::${props.accountId}:root`;
-    const key = props.kmsKeyArn === undefined ? this.createKey(props, accountRoot) : undefined;
-    const keyArn = key?.arn ?? props.kmsKeyArn!;
-
     const topic = new SnsTopic(this, "topic", {
+      count,
       name: `${props.namePrefix}-facility-pipeline-${props.purpose}`,
       displayName: purpose.displayName,
       kmsMasterKeyId: keyArn,
     });
+    // With a count, the policy refers to the topic by its (single) instance's ARN.
+    const topicArn = count === undefined ? topic.arn : attributeOfOptional(topic, "arn");
 
     new SnsTopicPolicy(this, "topic-policy", {
-      arn: topic.arn,
+      count,
+      arn: topicArn,
       policy: renderPolicy(
         policyDocument(
           {
@@ -110,7 +146,7 @@ export class NotificationTopic extends Construct {
             Effect: "Allow",
             Principal: { AWS: accountRoot },
             Action: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
-            Resource: topic.arn,
+            Resource: topicArn,
           },
           ...(purpose.alarms
             ? [
@@ -119,7 +155,7 @@ export class NotificationTopic extends Construct {
                   Effect: "Allow",
                   Principal: { Service: "cloudwatch.amazonaws.com" },
                   Action: "sns:Publish",
-                  Resource: topic.arn,
+                  Resource: topicArn,
                   Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
                 } as const,
               ]
@@ -129,17 +165,18 @@ export class NotificationTopic extends Construct {
             Effect: "Deny",
             Principal: "*",
             Action: "sns:Publish",
-            Resource: topic.arn,
+            Resource: topicArn,
             Condition: { Bool: { "aws:SecureTransport": "false" } },
           },
         ),
       ),
     });
-    return { topic, key, keyArn };
+    return topic;
   }
 
-  private createKey(props: NotificationTopicProps, accountRoot: string): KmsKey {
+  private createKey(props: NotificationTopicProps, accountRoot: string, count: number | undefined): KmsKey {
     const key = new KmsKey(this, "key", {
+      count,
       description: `Encrypts ${props.namePrefix} facility pipeline ${props.purpose === "failures" ? "failure notifications" : "compliance digests"}`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
@@ -185,8 +222,9 @@ export class NotificationTopic extends Construct {
       ),
     });
     new KmsAlias(this, "key-alias", {
+      count,
       name: `alias/${props.namePrefix}-facility-pipeline-${PURPOSES[props.purpose].keyAlias}`,
-      targetKeyId: key.keyId,
+      targetKeyId: count === undefined ? key.keyId : attributeOfOptional(key, "key_id"),
     });
     return key;
   }
@@ -201,6 +239,8 @@ export class FailureTopic extends NotificationTopic {
 }
 
 export interface ComplianceTopicProps extends Omit<FailureTopicProps, "alertEmails"> {
+  /** Whether `kmsKeyArn` is there (the failure topic's key may be created only sometimes). */
+  readonly kmsKeyPresent?: Presence;
   /** Each address gets an email subscription to the digest. @default [] */
   readonly complianceEmails?: readonly string[];
 }

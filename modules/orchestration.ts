@@ -17,6 +17,7 @@ import { EXPIRY_WINDOW_MONTHS, LOG_RETENTION_DAYS } from "../core/settings";
 import type { Catalog } from "./catalog";
 import type { Compute } from "./compute";
 import { failureAlarm, type AlarmMetric } from "./alarms";
+import { queueEncryption } from "./byo";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
 import type { FailureTopic } from "./notifications";
@@ -133,7 +134,7 @@ export class Orchestration extends Construct {
     // The trigger: every object created under raw/ starts one execution.
     this.deadLetterQueue = new SqsQueue(this, "trigger-dlq", {
       name: `${props.namePrefix}-facility-uploads-dlq`,
-      ...(props.kmsKeyArn ? { kmsMasterKeyId: props.kmsKeyArn } : { sqsManagedSseEnabled: true }),
+      ...queueEncryption(props.kmsKeyArn),
       messageRetentionSeconds: 14 * 24 * 3600,
     });
     this.rule = new CloudwatchEventRule(this, "upload-rule", {

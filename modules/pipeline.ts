@@ -196,8 +196,10 @@ export class FacilityPipeline extends Construct {
       partition,
       complianceEmails: props.complianceEmails,
       existingTopicArn: props.existingComplianceTopicArn,
-      // The key of the failure topic when the stack created one: one key for both topics.
-      kmsKeyArn: props.kmsKeyArn ?? this.failureTopic.key?.arn,
+      // The failure topic's key (the given one, or the one the stack created): one key for both
+      // topics. Without either, the compliance topic creates its own.
+      kmsKeyArn: this.failureTopic.keyArn,
+      kmsKeyPresent: this.failureTopic.keyPresent,
     });
     this.orchestration = new Orchestration(this, "orchestration", {
       namePrefix: props.namePrefix,
@@ -332,7 +334,8 @@ function numericProblem(prop: string, value: unknown, setting: NumericSetting): 
 function validateProps(props: FacilityPipelineProps): void {
   const problems: string[] = [];
   const known = <T>(value: T | undefined): value is T => value !== undefined && !Token.isUnresolved(value);
-  if (props.existingBucketName !== undefined) {
+  // A module variable (a token) may be null: Terraform decides, and the module's variables say which to set.
+  if (known(props.existingBucketName)) {
     if (props.bucketName !== undefined) {
       problems.push(
         `bucketName ("${props.bucketName}") and existingBucketName ("${props.existingBucketName}") conflict: ` +

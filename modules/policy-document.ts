@@ -4,6 +4,7 @@
  * Policies are built as data, not with data sources, so tests can read them and simulate them
  * with concrete ARNs, and the synthesized JSON shows exactly what is granted.
  */
+import { Fn, type IResolvable } from "cdktf";
 export interface PolicyStatement {
   readonly Sid: string;
   readonly Effect: "Allow" | "Deny";
@@ -13,6 +14,11 @@ export interface PolicyStatement {
   readonly Condition?: {
     readonly [operator: string]: { readonly [key: string]: string | boolean | readonly string[] };
   };
+  /**
+   * Not IAM: a Terraform condition under which the statement is part of the policy (a key that a
+   * module variable may leave out, modules/byo.ts). Such a policy is rendered with jsonencode.
+   */
+  readonly onlyIf?: IResolvable;
 }
 
 export interface PolicyDocument {
@@ -30,5 +36,16 @@ export function policyDocument(...statements: PolicyStatement[]): PolicyDocument
  * plain JSON that tests can parse.
  */
 export function renderPolicy(document: PolicyDocument): string {
-  return JSON.stringify(document);
+  const conditional = document.Statement.filter((statement) => statement.onlyIf !== undefined);
+  if (conditional.length === 0) return JSON.stringify(document);
+  // Some statements depend on a value Terraform decides: the policy becomes a Terraform
+  // expression, jsonencode of the statements that always apply and of each conditional one.
+  const always = document.Statement.filter((statement) => statement.onlyIf === undefined);
+  return Fn.jsonencode({
+    Version: document.Version,
+    Statement: Fn.concat([
+      always,
+      ...conditional.map(({ onlyIf, ...statement }) => Fn.conditional(onlyIf, [statement], [])),
+    ]),
+  });
 }

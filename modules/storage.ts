@@ -10,6 +10,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Fn, Token, type IResolvable } from "cdktf";
 import { Construct } from "constructs";
 import { DATA_PREFIXES, type DataPrefix } from "../core/data-layout";
 import {
@@ -17,7 +18,8 @@ import {
   ATHENA_RESULTS_EXPIRATION_DAYS,
   NONCURRENT_VERSION_EXPIRATION_DAYS,
 } from "../core/settings";
-import { policyDocument, renderPolicy } from "./policy-document";
+import { countWhile, decidedAtPlan, givenOrCreated, isNull, presenceOf, whilePresent, type Presence } from "./byo";
+import { policyDocument, renderPolicy, type PolicyStatement } from "./policy-document";
 
 export interface StorageProps {
   /** Name of the bucket to create. Ignored when `existingBucketName` is set. */
@@ -57,32 +59,45 @@ export interface StorageProps {
  * a reference to a bucket someone else owns and configures.
  */
 export class Storage extends Construct {
-  /** The created bucket; undefined for an existing bucket. */
+  /** The created bucket; undefined for an existing bucket (created 0 or 1 times when Terraform decides). */
   readonly bucket?: S3Bucket;
   readonly bucketName: string;
   readonly bucketArn: string;
   /** The KMS key used for default encryption, if any. */
   readonly kmsKeyArn?: string;
+  /** Whether `kmsKeyArn` is there (a condition when a module variable gives it, modules/byo.ts). */
+  readonly kmsKeyPresent: Presence;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     this.kmsKeyArn = props.kmsKeyArn;
-    if (props.existingBucketName !== undefined) {
-      this.bucketName = props.existingBucketName;
-      this.bucketArn = `arn:${props.partition ?? "aws"}:s3:::${props.existingBucketName}`;
+    this.kmsKeyPresent = presenceOf(props.kmsKeyArn);
+    const existing = props.existingBucketName;
+    if (existing !== undefined && !decidedAtPlan(existing)) {
+      this.bucketName = existing;
+      this.bucketArn = `arn:${props.partition ?? "aws"}:s3:::${existing}`;
       return;
     }
 
-    const bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName });
-    this.bucket = bucket;
-    this.bucketName = bucket.bucket;
-    this.bucketArn = bucket.arn;
-    this.configureBucket(bucket, props);
+    // A module variable that may be null: the bucket and its configuration exist only without it.
+    const count = existing === undefined ? undefined : countWhile(isNull(existing));
+    const bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName, count });
+    if (existing === undefined) {
+      this.bucket = bucket;
+      this.bucketName = bucket.bucket;
+      this.bucketArn = bucket.arn;
+      this.configureBucket(bucket.id, bucket.arn, props);
+    } else {
+      this.bucketName = givenOrCreated(existing, bucket, "bucket");
+      this.bucketArn = `arn:${props.partition ?? "aws"}:s3:::${this.bucketName}`;
+      this.configureBucket(this.bucketName, this.bucketArn, props, count);
+    }
   }
 
-  private configureBucket(bucket: S3Bucket, props: StorageProps): void {
+  private configureBucket(bucketId: string, bucketArn: string, props: StorageProps, count?: number): void {
     new S3BucketPublicAccessBlock(this, "public-access-block", {
-      bucket: bucket.id,
+      count,
+      bucket: bucketId,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
@@ -90,43 +105,41 @@ export class Storage extends Construct {
     });
 
     new S3BucketOwnershipControls(this, "ownership-controls", {
-      bucket: bucket.id,
+      count,
+      bucket: bucketId,
       rule: { objectOwnership: "BucketOwnerEnforced" },
     });
 
     new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
-      bucket: bucket.id,
-      rule: [
-        props.kmsKeyArn
-          ? {
-              applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn },
-              bucketKeyEnabled: true,
-            }
-          : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-      ],
+      count,
+      bucket: bucketId,
+      rule: [encryptionRule(props.kmsKeyArn)],
     });
 
     new S3BucketVersioningA(this, "versioning", {
-      bucket: bucket.id,
+      count,
+      bucket: bucketId,
       versioningConfiguration: { status: "Enabled" },
     });
 
     new S3BucketPolicy(this, "policy", {
-      bucket: bucket.id,
+      count,
+      bucket: bucketId,
       policy: renderPolicy(
         policyDocument({
           Sid: "DenyInsecureTransport",
           Effect: "Deny",
           Principal: "*",
           Action: "s3:*",
-          Resource: [bucket.arn, `${bucket.arn}/*`],
+          Resource: [bucketArn, `${bucketArn}/*`],
           Condition: { Bool: { "aws:SecureTransport": "false" } },
         }),
       ),
     });
 
     new S3BucketLifecycleConfiguration(this, "lifecycle", {
-      bucket: bucket.id,
+      count,
+      bucket: bucketId,
       rule: [
         {
           id: "abort-incomplete-multipart-uploads",
@@ -157,9 +170,24 @@ export class Storage extends Construct {
     });
 
     new S3BucketNotification(this, "eventbridge-notifications", {
-      bucket: bucket.id,
+      count,
+      bucket: bucketId,
       eventbridge: true,
     });
+  }
+
+  /** What a role needs to read and write objects encrypted with the bucket's key, if it has one. */
+  bucketKeyStatements(): PolicyStatement[] {
+    if (this.kmsKeyArn === undefined) return [];
+    return whilePresent(
+      {
+        Sid: "UseBucketKey",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: this.kmsKeyArn,
+      },
+      this.kmsKeyPresent,
+    );
   }
 
   /** `s3://<bucket>/<prefix>` for one of the data prefixes. */
@@ -171,4 +199,23 @@ export class Storage extends Construct {
   objectArns(prefix: DataPrefix): string {
     return `${this.bucketArn}/${DATA_PREFIXES[prefix]}*`;
   }
+}
+
+/** SSE-KMS with a bucket key for a key, else SSE-S3; for a module variable, whichever it decides. */
+function encryptionRule(kmsKeyArn: string | undefined) {
+  if (kmsKeyArn === undefined) return { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } };
+  if (!decidedAtPlan(kmsKeyArn)) {
+    return {
+      applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn },
+      bucketKeyEnabled: true,
+    };
+  }
+  const withoutKey = isNull(kmsKeyArn);
+  return {
+    applyServerSideEncryptionByDefault: {
+      sseAlgorithm: Token.asString(Fn.conditional(withoutKey, "AES256", "aws:kms")),
+      kmsMasterKeyId: kmsKeyArn,
+    },
+    bucketKeyEnabled: Fn.conditional(withoutKey, false, true) as IResolvable,
+  };
 }

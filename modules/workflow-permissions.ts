@@ -7,6 +7,7 @@
 import type { Catalog } from "./catalog";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
 import type { NotificationTopic } from "./notifications";
+import { whilePresent, type Presence } from "./byo";
 import type { PolicyStatement } from "./policy-document";
 import type { Storage } from "./storage";
 
@@ -57,40 +58,38 @@ export function currentStateQueryStatements(scope: WorkflowScope, readTables: re
       Action: P.athenaResultsWrite.actions,
       Resource: [storage.bucketArn, storage.objectArns("athenaResults")],
     },
-    ...(storage.kmsKeyArn
-      ? [
-          {
-            Sid: "UseBucketKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: storage.kmsKeyArn,
-          } as const,
-        ]
-      : []),
+    ...storage.bucketKeyStatements(),
   ];
 }
 
 /** Publishing to each topic (`Sid` names what for), and using the keys they are encrypted with. */
 export function publishStatements(topics: Readonly<Record<string, NotificationTopic>>): PolicyStatement[] {
-  const keys = [...new Set(Object.values(topics).flatMap((topic) => (topic.keyArn ? [topic.keyArn] : [])))];
-  return [
-    ...Object.entries(topics).map(([sid, topic]): PolicyStatement => ({
-      Sid: sid,
-      Effect: "Allow",
-      Action: P.snsPublish.actions,
-      Resource: topic.topicArn,
-    })),
-    ...(keys.length > 0
-      ? [
-          {
-            Sid: "EncryptNotifications",
-            Effect: "Allow",
-            Action: P.snsEncryptedPublish.actions,
-            Resource: keys.length === 1 ? keys[0] : keys,
-          } as const,
-        ]
-      : []),
-  ];
+  const publish = Object.entries(topics).map(([sid, topic]): PolicyStatement => ({
+    Sid: sid,
+    Effect: "Allow",
+    Action: P.snsPublish.actions,
+    Resource: topic.topicArn,
+  }));
+  // One key per distinct ARN; the topics may share one.
+  const keys = new Map<string, Presence>();
+  for (const topic of Object.values(topics))
+    if (topic.keyArn && topic.keyPresent !== false) keys.set(topic.keyArn, topic.keyPresent);
+  const encrypt = (Resource: string | string[], present: Presence, index = 0): PolicyStatement[] =>
+    whilePresent(
+      {
+        Sid: `EncryptNotifications${index > 0 ? index + 1 : ""}`,
+        Effect: "Allow",
+        Action: P.snsEncryptedPublish.actions,
+        Resource,
+      },
+      present,
+    );
+  const entries = [...keys.entries()];
+  if (entries.length === 0) return publish;
+  if (entries.every(([, present]) => present === true)) {
+    return [...publish, ...encrypt(entries.length === 1 ? entries[0][0] : entries.map(([arn]) => arn), true)];
+  }
+  return [...publish, ...entries.flatMap(([arn, present], index) => encrypt(arn, present, index))];
 }
 
 /** Execution logs and X-Ray traces: neither supports resource-level scoping. */
