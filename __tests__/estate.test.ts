@@ -146,6 +146,19 @@ describe("bring your own", () => {
     ]);
   });
 
+  test("a key of another region fails the plan: a precondition compares the key's region with the stack's", () => {
+    const stack = synthPipeline({ kmsKeyArn: KEY.replace("us-east-1", "eu-west-1") });
+    const [workgroup] = all(stack, "aws_athena_workgroup");
+    const [precondition] = (workgroup.lifecycle as { precondition: { condition: string; error_message: string }[] })
+      .precondition;
+    // (cdktf escapes the quotes inside the expression; `npm run validate:tf` plans it: the plan fails.)
+    expect(precondition.condition.replaceAll('\\"', '"')).toMatch(
+      /^\$\{\(element\(split\(":", "arn:aws:kms:eu-west-1:[^"]+"\), 3\) == data\.aws_region\.[^.]+\.region\)\}$/,
+    );
+    expect(precondition.error_message).toContain("must be a KMS key in the stack's region");
+    expect(all(synthPipeline({}), "aws_athena_workgroup")[0]).not.toHaveProperty("lifecycle");
+  });
+
   test("every role gets the permissions boundary and the role path", () => {
     const roles = all(synthPipeline({ permissionsBoundary: BOUNDARY, rolePath: "/data-platform/" }), "aws_iam_role");
     expect(roles.length).toBeGreaterThanOrEqual(4);

@@ -11,6 +11,7 @@ import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import {
   Aspects,
   Fn,
+  Op,
   TerraformOutput,
   TerraformResource,
   Token,
@@ -39,6 +40,7 @@ import {
   type FunctionSettingName,
   type NumericSetting,
 } from "../core/settings";
+import { decidedAtPlan, isNull } from "./byo";
 import { Catalog } from "./catalog";
 import { Compute, type FunctionSettings } from "./compute";
 import { ExpiryDigest } from "./expiry-digest";
@@ -171,6 +173,7 @@ export class FacilityPipeline extends Construct {
       databaseName: props.glueDatabaseName,
       bytesScannedCutoffPerQuery: props.athenaBytesScannedCutoff,
     });
+    if (props.kmsKeyArn !== undefined) this.requireKeyInRegion(props.kmsKeyArn, region);
     this.compute = new Compute(this, "compute", {
       storage: this.storage,
       namePrefix: props.namePrefix,
@@ -244,6 +247,25 @@ export class FacilityPipeline extends Construct {
         new TerraformOutput(this, name, { value, description });
       }
     }
+  }
+
+  /**
+   * KMS keys are regional: a key of another region cannot encrypt this region's bucket, results,
+   * topics, queues or logs, and AWS would refuse it at apply, after part of the stack exists. The
+   * config rejects one at synth; for the construct and the module (whose region is known only at
+   * plan), a precondition on the workgroup fails the plan, naming the input.
+   */
+  private requireKeyInRegion(kmsKeyArn: string, region: string): void {
+    const sameRegion = Op.eq(Fn.element(Fn.split(":", kmsKeyArn), 3), region);
+    this.catalog.workgroup.lifecycle = {
+      precondition: [
+        {
+          condition: decidedAtPlan(kmsKeyArn) ? Fn.conditional(isNull(kmsKeyArn), true, sameRegion) : sameRegion,
+          errorMessage:
+            "kmsKeyArn (module: kms_key_arn) must be a KMS key in the stack's region: keys are regional, and S3, Athena, SNS, SQS and CloudWatch Logs need one in their own region.",
+        },
+      ],
+    };
   }
 
   /** What an estate needs from the pipeline, named as the Terraform outputs are. */

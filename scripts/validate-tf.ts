@@ -126,6 +126,7 @@ function bringYourOwnTest(moduleDir: string, regionAttribute: "name" | "region")
   const compliance = named("aws_sns_topic", "compliance_topic");
   const failureKey = named("aws_kms_key", "notifications_key");
   const complianceKey = named("aws_kms_key", "compliance_key");
+  const workgroup = named("aws_athena_workgroup", "workgroup");
   const counts = (b: number, f: number, c: number, fk: number, ck: number) =>
     `length(${bucket}) == ${b} && length(${failures}) == ${f} && length(${compliance}) == ${c} && ` +
     `length(${failureKey}) == ${fk} && length(${complianceKey}) == ${ck}`;
@@ -160,6 +161,14 @@ run "brings_its_own" {
     condition     = output.bucket_name == "acme-landing" && output.failure_topic_arn == "arn:aws:sns:us-east-1:123456789012:platform-alerts" && output.compliance_topic_arn == "arn:aws:sns:us-east-1:123456789012:compliance-digest"
     error_message = "the outputs return the given bucket and topics"
   }
+}
+
+run "refuses_a_key_of_another_region" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+  }
+  expect_failures = [${workgroup}]
 }
 
 run "brings_a_failure_topic_only" {
