@@ -193,6 +193,16 @@ describe("filterFacilities (the core, on local streams)", () => {
     ]);
   });
 
+  test("a U+FFFD written as such is valid UTF-8 and kept; a byte that is not UTF-8 rejects its line", async () => {
+    const [first, second] = extendedSampleLines().map((line) => JSON.parse(line));
+    const written = JSON.stringify({ ...first, facility_name: "Replacement \uFFFD sign" });
+    const latin1 = Buffer.from(JSON.stringify({ ...second, facility_name: "Caf\u00e9" }), "latin1");
+    const { promise, outputs } = run(Buffer.concat([Buffer.from(`${written}\n`), latin1, Buffer.from("\n")]));
+    expect(await promise).toMatchObject({ records: 2, valid: 1, rejected: 1 });
+    expect(outputs.committed().staged[0]).toMatchObject({ facility_name: "Replacement \uFFFD sign" });
+    expect(JSON.stringify(outputs.committed().rejected[0])).toContain("not valid UTF-8");
+  });
+
   test("discards the outputs when the source fails part way, and commits nothing", async () => {
     const { promise, outputs } = run(`[${JSON.stringify(facility())} ${JSON.stringify(facility())}]`);
     await expect(promise).rejects.toThrow(MalformedJsonArrayError);
