@@ -196,6 +196,28 @@ describe("the expiry digest over a kept state directory", () => {
     expect(outbox("compliance")).toHaveLength(before + 1);
   });
 
+  test("upkeep never runs while a pipeline execution (a MERGE) runs: it waits, then skips to next week", async () => {
+    const pipeline = await LocalPipeline.start({ stateDir, asOf: UPLOADED, retryIntervalMs: 1 });
+    try {
+      // A registry big enough that its execution outlasts the digest and the (shortened) waits.
+      const big = Array.from({ length: 20_000 }, (_, i) => ({
+        ...v1[i % v1.length],
+        facility_id: `FAC-BIG-${String(i).padStart(5, "0")}`,
+      }));
+      const key = await pipeline.upload(file("big.jsonl", jsonLines(big)), "raw/big.jsonl");
+      const upload = pipeline.runExecution(key);
+      const digest = await pipeline.runDigest({ asOf: AS_OF });
+      expect(digest.status).toBe("SUCCEEDED");
+      // The digest itself was sent; OPTIMIZE and VACUUM were not started.
+      expect(digest.output).toMatchObject({ upkeep: { waits: 10, outcome: expect.stringMatching(/^skipped/) } });
+      expect(Object.keys(digest.stateDurationsMs)).not.toContain("OptimizeCurrentState");
+      expect(digest.notifications).toHaveLength(1);
+      expect((await upload).status).toBe("SUCCEEDED");
+    } finally {
+      await pipeline.stop();
+    }
+  });
+
   test("a failed digest query goes to the failure topic, not to compliance", async () => {
     const before = outbox("compliance").length;
     const pipeline = await LocalPipeline.start({
