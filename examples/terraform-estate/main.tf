@@ -32,6 +32,10 @@ module "facility_pipeline" {
 
   name_prefix          = "acme-hfap"
   alert_emails         = ["data-platform-oncall@example.org"]
+  compliance_emails    = ["compliance@example.org"] # the weekly expiry digest
+  digest_time_zone     = "America/New_York"
+  # The estate's own alerting topic: the module creates no failure topic.
+  existing_failure_topic_arn = "arn:aws:sns:us-east-1:123456789012:data-platform-alerts"
   expiry_window_months = 6
   log_retention_days   = 365
   permissions_boundary = "arn:aws:iam::123456789012:policy/data-platform-boundary"
@@ -46,4 +50,9 @@ output "facility_upload_bucket" {
 
 output "facility_state_machine_arn" {
   value = module.facility_pipeline.state_machine_arn
+}
+
+output "facility_compliance_topic_arn" {
+  description = "Subscribe compliance tools here: the weekly accreditation expiry digest"
+  value       = module.facility_pipeline.compliance_topic_arn
 }
