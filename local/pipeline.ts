@@ -129,8 +129,10 @@ export interface MachineExecutionResult {
   /** The last result of each Lambda function the execution invoked (or what a failed one had counted). */
   readonly lambdaResults: Partial<Record<LocalFunctionName, Record<string, unknown>>>;
   readonly error: { readonly error: string; readonly cause: string } | null;
+  /** The execution's output, when it succeeded. */
   readonly output: unknown;
   readonly notifications: readonly Notification[];
+  /** Milliseconds spent in each state (retries included), from the execution history. */
   readonly stateDurationsMs: Readonly<Record<string, number>>;
   readonly retries: number;
   readonly durationMs: number;
@@ -157,21 +159,10 @@ export interface DigestExecutionResult extends MachineExecutionResult {
 }
 
 /** One execution of the state machine for one uploaded object. */
-export interface ExecutionResult {
+export interface ExecutionResult extends Omit<MachineExecutionResult, "lambdaResults"> {
   readonly source: string;
-  readonly executionName: string;
-  readonly executionArn: string;
-  readonly status: "SUCCEEDED" | "FAILED";
   /** The filter-expiring result, when ingest ran. */
   readonly ingest: (IngestCounts & Record<string, unknown>) | null;
-  readonly error: { readonly error: string; readonly cause: string } | null;
-  /** The execution's output, when it succeeded. */
-  readonly output: unknown;
-  readonly notifications: readonly Notification[];
-  /** Milliseconds spent in each state (retries included), from the execution history. */
-  readonly stateDurationsMs: Readonly<Record<string, number>>;
-  readonly retries: number;
-  readonly durationMs: number;
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;

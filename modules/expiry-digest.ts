@@ -4,29 +4,21 @@
  * Scheduler schedule that starts it, with their roles, the schedule's dead-letter queue and the
  * alarms that tell the platform team when a digest did not go out.
  */
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
-import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { EXPIRY_DIGEST, expiryDigestPlaceholders, loadStateMachine, renderAndValidate } from "../core/asl";
-import {
-  DIGEST_LOOKBACK_DAYS,
-  DIGEST_SCHEDULE,
-  DIGEST_TIME_ZONE,
-  EXPIRY_WINDOW_MONTHS,
-  LOG_RETENTION_DAYS,
-} from "../core/settings";
+import { DIGEST_LOOKBACK_DAYS, DIGEST_SCHEDULE, DIGEST_TIME_ZONE, EXPIRY_WINDOW_MONTHS } from "../core/settings";
 import { failureAlarm } from "./alarms";
 import type { Compute } from "./compute";
-import { presenceOf, queueEncryption, whilePresent } from "./byo";
+import { presenceOf, whilePresent } from "./byo";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
+import { deadLetterQueue, workflowStateMachine } from "./step-functions";
 import type { ComplianceTopic, FailureTopic } from "./notifications";
-import { policyDocument, renderPolicy } from "./policy-document";
 import {
   currentStateQueryStatements,
   publishStatements,
@@ -81,24 +73,25 @@ export class ExpiryDigest extends Construct {
     this.stateMachineName = `${props.namePrefix}-${EXPIRY_DIGEST}`;
     const arnOf = (service: string, resource: string) =>
       `arn:${props.partition}:${service}:${props.region}:${props.accountId}:${resource}`;
-    const stateMachineArn = arnOf("states", `stateMachine:${this.stateMachineName}`);
-
-    const logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: `/aws/vendedlogs/states/${this.stateMachineName}`,
-      retentionInDays: props.logRetentionDays ?? LOG_RETENTION_DAYS.default,
-      kmsKeyId: props.kmsKeyArn,
-    });
-
-    this.stateMachineRole = new ServiceRole(this, "role", {
-      name: `${this.stateMachineName}-sfn`,
-      description: `Runs the ${this.stateMachineName} state machine`,
-      servicePrincipal: "states.amazonaws.com",
-      permissionsBoundary: props.permissionsBoundary,
-      path: props.rolePath,
-      trustConditions: {
-        StringEquals: { "aws:SourceAccount": props.accountId },
-        ArnLike: { "aws:SourceArn": stateMachineArn },
-      },
+    const definition = renderAndValidate(
+      loadStateMachine(EXPIRY_DIGEST),
+      expiryDigestPlaceholders({
+        relocateResultsFunctionArn: compute.relocateResults.functionArn,
+        athenaWorkgroup: catalog.workgroupName,
+        glueDatabase: catalog.databaseName,
+        failureTopicArn: failureTopic.topicArn,
+        complianceTopicArn: complianceTopic.topicArn,
+        facilityPipelineStateMachineArn: props.pipelineStateMachineArn,
+        dataBucket: storage.bucketName,
+        awsRegion: props.region,
+        expiryWindowMonths: placeholderValue(props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default),
+        lookbackDays: placeholderValue(props.lookbackDays ?? DIGEST_LOOKBACK_DAYS.default),
+        sendAllClear: placeholderValue(props.sendAllClear ?? false),
+      }),
+    );
+    const workflow = workflowStateMachine(this, {
+      name: this.stateMachineName,
+      definition,
       permissions: [
         {
           Sid: "InvokeRelocateResults",
@@ -118,55 +111,25 @@ export class ExpiryDigest extends Construct {
         ...publishStatements({ NotifyCompliance: complianceTopic, NotifyFailures: failureTopic }),
         ...STEP_FUNCTIONS_TELEMETRY,
       ],
+      accountId: props.accountId,
+      region: props.region,
+      partition: props.partition,
+      logRetentionDays: props.logRetentionDays,
+      kmsKeyArn: props.kmsKeyArn,
+      permissionsBoundary: props.permissionsBoundary,
+      rolePath: props.rolePath,
     });
-
-    const definition = renderAndValidate(
-      loadStateMachine(EXPIRY_DIGEST),
-      expiryDigestPlaceholders({
-        relocateResultsFunctionArn: compute.relocateResults.functionArn,
-        athenaWorkgroup: catalog.workgroupName,
-        glueDatabase: catalog.databaseName,
-        failureTopicArn: failureTopic.topicArn,
-        complianceTopicArn: complianceTopic.topicArn,
-        facilityPipelineStateMachineArn: props.pipelineStateMachineArn,
-        dataBucket: storage.bucketName,
-        awsRegion: props.region,
-        expiryWindowMonths: placeholderValue(props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default),
-        lookbackDays: placeholderValue(props.lookbackDays ?? DIGEST_LOOKBACK_DAYS.default),
-        sendAllClear: placeholderValue(props.sendAllClear ?? false),
-      }),
-    );
-    this.stateMachine = new SfnStateMachine(this, "state-machine", {
-      name: this.stateMachineName,
-      type: "STANDARD",
-      roleArn: this.stateMachineRole.roleArn,
-      definition: JSON.stringify(definition),
-      loggingConfiguration: { logDestination: `${logGroup.arn}:*`, includeExecutionData: true, level: "ERROR" },
-      tracingConfiguration: { enabled: true },
-    });
+    this.stateMachine = workflow.stateMachine;
+    this.stateMachineRole = workflow.role;
     this.stateMachineArn = this.stateMachine.arn;
 
     // The schedule: its own role (trusted by Scheduler for this account's schedule only), allowed
     // to start this state machine and nothing else, and a dead-letter queue for starts that failed
     // after every retry.
     const scheduleName = `${props.namePrefix}-expiry-digest`;
-    this.deadLetterQueue = new SqsQueue(this, "schedule-dlq", {
+    this.deadLetterQueue = deadLetterQueue(this, "schedule-dlq", {
       name: `${props.namePrefix}-expiry-digest-dlq`,
-      ...queueEncryption(props.kmsKeyArn),
-      messageRetentionSeconds: 14 * 24 * 3600,
-    });
-    new SqsQueuePolicy(this, "schedule-dlq-policy", {
-      queueUrl: this.deadLetterQueue.url,
-      policy: renderPolicy(
-        policyDocument({
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "sqs:*",
-          Resource: this.deadLetterQueue.arn,
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        }),
-      ),
+      kmsKeyArn: props.kmsKeyArn,
     });
     this.schedulerRole = new ServiceRole(this, "schedule-role", {
       name: `${scheduleName}-scheduler`,

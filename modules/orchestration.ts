@@ -2,27 +2,24 @@
  * The workflow: the Step Functions state machine from state-machines/facility-pipeline.asl.json,
  * the EventBridge rule that starts it for every upload to raw/, and the alarms that page someone.
  */
+import type { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FACILITY_PIPELINE, facilityPipelinePlaceholders, loadStateMachine, renderAndValidate } from "../core/asl";
 import { DATA_PREFIXES } from "../core/data-layout";
-import { EXPIRY_WINDOW_MONTHS, LOG_RETENTION_DAYS } from "../core/settings";
+import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
 import type { Catalog } from "./catalog";
 import type { Compute } from "./compute";
 import { failureAlarm, type AlarmMetric } from "./alarms";
-import { queueEncryption } from "./byo";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
 import type { FailureTopic } from "./notifications";
-import { policyDocument, renderPolicy } from "./policy-document";
 import type { Storage } from "./storage";
+import { deadLetterQueue, workflowStateMachine } from "./step-functions";
 import { currentStateQueryStatements, publishStatements, STEP_FUNCTIONS_TELEMETRY } from "./workflow-permissions";
 
 export interface OrchestrationProps {
@@ -69,25 +66,24 @@ export class Orchestration extends Construct {
     super(scope, id);
     const { storage, catalog, compute, failureTopic } = props;
     this.stateMachineName = `${props.namePrefix}-${FACILITY_PIPELINE}`;
-    const stateMachineArn = `arn:${props.partition}:states:${props.region}:${props.accountId}:stateMachine:${this.stateMachineName}`;
     const functions = [compute.filterExpiring, compute.relocateResults];
-
-    const logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: `/aws/vendedlogs/states/${this.stateMachineName}`,
-      retentionInDays: props.logRetentionDays ?? LOG_RETENTION_DAYS.default,
-      kmsKeyId: props.kmsKeyArn,
+    const window = props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default;
+    const placeholders = facilityPipelinePlaceholders({
+      filterExpiringFunctionArn: compute.filterExpiring.functionArn,
+      relocateResultsFunctionArn: compute.relocateResults.functionArn,
+      athenaWorkgroup: catalog.workgroupName,
+      glueDatabase: catalog.databaseName,
+      failureTopicArn: failureTopic.topicArn,
+      dataBucket: storage.bucketName,
+      awsRegion: props.region,
+      // A Terraform variable's number token must become a string token, not the number it encodes.
+      expiryWindowMonths: Token.isUnresolved(window) ? Token.asString(window) : String(window),
     });
+    const definition = renderAndValidate(loadStateMachine(FACILITY_PIPELINE), placeholders);
 
-    this.stateMachineRole = new ServiceRole(this, "role", {
-      name: `${this.stateMachineName}-sfn`,
-      description: `Runs the ${this.stateMachineName} state machine`,
-      servicePrincipal: "states.amazonaws.com",
-      permissionsBoundary: props.permissionsBoundary,
-      path: props.rolePath,
-      trustConditions: {
-        StringEquals: { "aws:SourceAccount": props.accountId },
-        ArnLike: { "aws:SourceArn": stateMachineArn },
-      },
+    const workflow = workflowStateMachine(this, {
+      name: this.stateMachineName,
+      definition,
       permissions: [
         {
           Sid: "InvokePipelineFunctions",
@@ -105,38 +101,19 @@ export class Orchestration extends Construct {
         ...publishStatements({ NotifyFailures: failureTopic }),
         ...STEP_FUNCTIONS_TELEMETRY,
       ],
+      accountId: props.accountId,
+      region: props.region,
+      partition: props.partition,
+      logRetentionDays: props.logRetentionDays,
+      kmsKeyArn: props.kmsKeyArn,
+      permissionsBoundary: props.permissionsBoundary,
+      rolePath: props.rolePath,
     });
-
-    const window = props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default;
-    const placeholders = facilityPipelinePlaceholders({
-      filterExpiringFunctionArn: compute.filterExpiring.functionArn,
-      relocateResultsFunctionArn: compute.relocateResults.functionArn,
-      athenaWorkgroup: catalog.workgroupName,
-      glueDatabase: catalog.databaseName,
-      failureTopicArn: failureTopic.topicArn,
-      dataBucket: storage.bucketName,
-      awsRegion: props.region,
-      // A Terraform variable's number token must become a string token, not the number it encodes.
-      expiryWindowMonths: Token.isUnresolved(window) ? Token.asString(window) : String(window),
-    });
-    const definition = renderAndValidate(loadStateMachine(FACILITY_PIPELINE), placeholders);
-
-    this.stateMachine = new SfnStateMachine(this, "state-machine", {
-      name: this.stateMachineName,
-      type: "STANDARD",
-      roleArn: this.stateMachineRole.roleArn,
-      definition: JSON.stringify(definition),
-      loggingConfiguration: { logDestination: `${logGroup.arn}:*`, includeExecutionData: true, level: "ERROR" },
-      tracingConfiguration: { enabled: true },
-    });
+    this.stateMachine = workflow.stateMachine;
+    this.stateMachineRole = workflow.role;
     this.stateMachineArn = this.stateMachine.arn;
 
     // The trigger: every object created under raw/ starts one execution.
-    this.deadLetterQueue = new SqsQueue(this, "trigger-dlq", {
-      name: `${props.namePrefix}-facility-uploads-dlq`,
-      ...queueEncryption(props.kmsKeyArn),
-      messageRetentionSeconds: 14 * 24 * 3600,
-    });
     this.rule = new CloudwatchEventRule(this, "upload-rule", {
       name: `${props.namePrefix}-facility-uploads`,
       description: `Starts ${this.stateMachineName} for every object created under ${DATA_PREFIXES.raw}`,
@@ -146,28 +123,19 @@ export class Orchestration extends Construct {
         detail: { bucket: { name: [storage.bucketName] }, object: { key: [{ prefix: DATA_PREFIXES.raw }] } },
       }),
     });
-    new SqsQueuePolicy(this, "trigger-dlq-policy", {
-      queueUrl: this.deadLetterQueue.url,
-      policy: renderPolicy(
-        policyDocument(
-          {
-            Sid: "UploadRuleDeadLetters",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: "sqs:SendMessage",
-            Resource: this.deadLetterQueue.arn,
-            Condition: { ArnEquals: { "aws:SourceArn": this.rule.arn } },
-          },
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sqs:*",
-            Resource: this.deadLetterQueue.arn,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ),
-      ),
+    this.deadLetterQueue = deadLetterQueue(this, "trigger-dlq", {
+      name: `${props.namePrefix}-facility-uploads-dlq`,
+      kmsKeyArn: props.kmsKeyArn,
+      allow: (queueArn) => [
+        {
+          Sid: "UploadRuleDeadLetters",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: queueArn,
+          Condition: { ArnEquals: { "aws:SourceArn": this.rule.arn } },
+        },
+      ],
     });
     this.triggerRole = new ServiceRole(this, "trigger-role", {
       name: `${props.namePrefix}-facility-uploads-events`,

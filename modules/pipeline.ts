@@ -204,7 +204,8 @@ export class FacilityPipeline extends Construct {
       kmsKeyArn: this.failureTopic.keyArn,
       kmsKeyPresent: this.failureTopic.keyPresent,
     });
-    this.orchestration = new Orchestration(this, "orchestration", {
+    // What both workflows are given.
+    const workflow = {
       namePrefix: props.namePrefix,
       expiryWindowMonths: props.expiryWindowMonths,
       storage: this.storage,
@@ -218,23 +219,12 @@ export class FacilityPipeline extends Construct {
       kmsKeyArn: props.kmsKeyArn,
       permissionsBoundary: props.permissionsBoundary,
       rolePath: props.rolePath,
-    });
+    };
+    this.orchestration = new Orchestration(this, "orchestration", workflow);
     this.expiryDigest = new ExpiryDigest(this, "expiry-digest", {
-      namePrefix: props.namePrefix,
-      storage: this.storage,
-      catalog: this.catalog,
-      compute: this.compute,
-      failureTopic: this.failureTopic,
+      ...workflow,
       complianceTopic: this.complianceTopic,
       pipelineStateMachineArn: this.orchestration.stateMachineArn,
-      accountId,
-      region,
-      partition,
-      logRetentionDays: props.logRetentionDays,
-      kmsKeyArn: props.kmsKeyArn,
-      permissionsBoundary: props.permissionsBoundary,
-      rolePath: props.rolePath,
-      expiryWindowMonths: props.expiryWindowMonths,
       lookbackDays: props.digestLookbackDays,
       sendAllClear: props.digestSendAllClear,
       schedule: props.digestSchedule,

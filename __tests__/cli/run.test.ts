@@ -36,6 +36,18 @@ const SAMPLE_EXPIRING = [
   },
 ];
 
+/** The ingest counts of the sample (3 valid records, one expiring accreditation, one expired), as --json gives them. */
+const SAMPLE_INGEST = {
+  records: 3,
+  valid: 3,
+  repaired: 0,
+  warnings: 0,
+  rejected: 0,
+  rejectedExpiring: 0,
+  expiring: 1,
+  expired: 1,
+};
+
 /** Runs a command of the project the way a person does, returning exit code and output. */
 async function shell(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -85,16 +97,7 @@ describe("npm start (the CLI as a process)", () => {
       {
         source: "raw/sample_facility_data.json",
         status: "SUCCEEDED",
-        ingest: {
-          records: 3,
-          valid: 3,
-          repaired: 0,
-          warnings: 0,
-          rejected: 0,
-          rejectedExpiring: 0,
-          expiring: 1,
-          expired: 1,
-        },
+        ingest: SAMPLE_INGEST,
         error: null,
       },
     ]);
@@ -371,16 +374,7 @@ describe("--watch", () => {
         {
           source: "raw/landed.jsonl",
           status: "SUCCEEDED",
-          ingest: {
-            records: 3,
-            valid: 3,
-            repaired: 0,
-            warnings: 0,
-            rejected: 0,
-            rejectedExpiring: 0,
-            expiring: 1,
-            expired: 1,
-          },
+          ingest: SAMPLE_INGEST,
           error: null,
         },
       ]);

@@ -50,3 +50,22 @@ export function onlyResource(stack: SynthesizedStack, type: string, named?: stri
 export function referenceTo(stack: SynthesizedStack, type: string, attribute: string, named?: string): string {
   return `\${${type}.${single(stack, type, named)[0]}.${attribute}}`;
 }
+
+type PolicyStatementJson = Record<string, unknown> & { Sid: string };
+
+/** A role the stack creates, by name: its trust policy and its (single, inline) permissions. */
+export function roleNamed(stack: SynthesizedStack, name: string) {
+  const roles = resourcesOfType(stack, "aws_iam_role");
+  const id = Object.keys(roles).find((key) => roles[key].name === name);
+  if (id === undefined) throw new Error(`the stack creates no role ${name}`);
+  const policy = Object.values(resourcesOfType(stack, "aws_iam_role_policy")).find(
+    (p) => p.role === `\${aws_iam_role.${id}.id}`,
+  )!;
+  const permissions = JSON.parse(policy.policy as string) as { Statement: PolicyStatementJson[] };
+  return {
+    trust: JSON.parse(roles[id].assume_role_policy as string) as { Statement: Array<Record<string, unknown>> },
+    permissions,
+    /** The permissions' statements by Sid. */
+    bySid: Object.fromEntries(permissions.Statement.map((statement) => [statement.Sid, statement])),
+  };
+}

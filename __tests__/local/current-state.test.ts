@@ -5,10 +5,8 @@
  * upload, through the real workflow with a kept state directory. Every answer is compared with a
  * model computed here from the records themselves: the latest valid record per facility.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { scratchDirectory } from "../helpers/scratch";
 import { LocalPipeline, objectCreatedEvent } from "../../local/pipeline";
 import { extendedSampleRecords, jsonLines } from "../fixtures/facilities";
 
@@ -20,15 +18,7 @@ const AS_OF = "2026-11-26";
 const WINDOW_END = "2027-05-26";
 type Facility = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const scratch = mkdtempSync(join(tmpdir(), "current-state-test-"));
-const stateDir = join(scratch, "state");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function file(name: string, text: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { stateDir, file } = scratchDirectory("current-state-test-");
 
 const clone = (record: Facility): Facility => structuredClone(record);
 const byId = (records: readonly Facility[], id: string) => clone(records.find((r) => r.facility_id === id)!);

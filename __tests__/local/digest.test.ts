@@ -4,11 +4,11 @@
  * in DuckDB and the relocate handler, and through `facility-pipeline digest`. Every answer is
  * compared with a model computed here from the latest record of each facility.
  */
-import { readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { HORIZONS } from "../../core/horizons";
+import { scratchDirectory } from "../helpers/scratch";
 import { LocalPipeline } from "../../local/pipeline";
 import { runCli } from "../helpers/operations";
 import { extendedSampleRecords, jsonLines } from "../fixtures/facilities";
@@ -22,15 +22,7 @@ const LOOKBACK_DAYS = 30;
 const WINDOW_MONTHS = 6;
 type Facility = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const scratch = mkdtempSync(join(tmpdir(), "digest-test-"));
-const stateDir = join(scratch, "state");
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function file(name: string, text: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { stateDir, file } = scratchDirectory("digest-test-");
 
 const DAY_MS = 86_400_000;
 const daysBetween = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS);

@@ -2,28 +2,12 @@ import { loadStateMachine, placeholdersOf, validateStateMachine } from "../../co
 import { DIGEST_SCHEDULE, DIGEST_TIME_ZONE } from "../../core/settings";
 import { parseConfig } from "../../config/schema";
 import { INTEGRATION_PERMISSIONS as P } from "../../modules/integration-permissions";
-import { onlyResource, referenceTo, resourcesOfType, synthStack, type SynthesizedStack } from "../helpers/synth";
+import { onlyResource, referenceTo, resourcesOfType, roleNamed, synthStack } from "../helpers/synth";
 
 const DIGEST = "hfap-test-expiry-digest";
 const PIPELINE = "hfap-test-facility-pipeline";
 const COMPLIANCE = "hfap-test-facility-pipeline-compliance";
 const FAILURES = "hfap-test-facility-pipeline-failures";
-
-type Statement = Record<string, unknown> & { Sid: string };
-
-function role(stack: SynthesizedStack, name: string) {
-  const roles = resourcesOfType(stack, "aws_iam_role");
-  const id = Object.keys(roles).find((key) => roles[key].name === name)!;
-  const policy = Object.values(resourcesOfType(stack, "aws_iam_role_policy")).find(
-    (p) => p.role === `\${aws_iam_role.${id}.id}`,
-  )!;
-  return {
-    trust: JSON.parse(roles[id].assume_role_policy as string).Statement[0] as Record<string, unknown>,
-    bySid: Object.fromEntries(
-      (JSON.parse(policy.policy as string).Statement as Statement[]).map((statement) => [statement.Sid, statement]),
-    ),
-  };
-}
 
 describe("expiry digest module", () => {
   const stack = synthStack();
@@ -77,7 +61,12 @@ describe("expiry digest module", () => {
   });
 
   test("the schedule's role is trusted by Scheduler for this account only and may start this state machine only", () => {
-    const { trust, bySid } = role(stack, `${DIGEST}-scheduler`);
+    const {
+      trust: {
+        Statement: [trust],
+      },
+      bySid,
+    } = roleNamed(stack, `${DIGEST}-scheduler`);
     expect(trust).toMatchObject({
       Principal: { Service: "scheduler.amazonaws.com" },
       Condition: {
@@ -102,7 +91,12 @@ describe("expiry digest module", () => {
   });
 
   test("the digest's role reads the current table only, commits upkeep to it, and publishes to both topics", () => {
-    const { trust, bySid } = role(stack, `${DIGEST}-sfn`);
+    const {
+      trust: {
+        Statement: [trust],
+      },
+      bySid,
+    } = roleNamed(stack, `${DIGEST}-sfn`);
     expect(trust).toMatchObject({ Principal: { Service: "states.amazonaws.com" } });
     expect(bySid.InvokeRelocateResults.Resource).toMatch(
       /^\$\{aws_lambda_function\.[^}]*relocate-results[^}]*\.arn\}$/,

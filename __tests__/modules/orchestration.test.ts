@@ -1,6 +1,6 @@
 import { loadStateMachine, placeholdersOf, validateStateMachine } from "../../core/asl";
 import { INTEGRATION_PERMISSIONS as P } from "../../modules/integration-permissions";
-import { onlyResource, referenceTo, resourcesOfType, synthStack, type SynthesizedStack } from "../helpers/synth";
+import { onlyResource, referenceTo, resourcesOfType, roleNamed, synthStack } from "../helpers/synth";
 
 type State = Record<string, unknown> & { Type: string };
 type Machine = { States: Record<string, State>; TimeoutSeconds?: number };
@@ -17,18 +17,6 @@ function allStates(machine: Machine): Array<[string, State]> {
     [name, state] as [string, State],
     ...((state.Branches as Machine[] | undefined) ?? []).flatMap(allStates),
   ]);
-}
-
-function roleNamed(stack: SynthesizedStack, name: string) {
-  const roles = resourcesOfType(stack, "aws_iam_role");
-  const id = Object.keys(roles).find((key) => roles[key].name === name)!;
-  const policy = Object.values(resourcesOfType(stack, "aws_iam_role_policy")).find(
-    (p) => p.role === `\${aws_iam_role.${id}.id}`,
-  )!;
-  return {
-    trust: JSON.parse(roles[id].assume_role_policy as string) as { Statement: Array<Record<string, unknown>> },
-    permissions: JSON.parse(policy.policy as string) as { Statement: Array<Record<string, unknown>> },
-  };
 }
 
 describe("orchestration module", () => {
@@ -78,12 +66,11 @@ describe("orchestration module", () => {
   });
 
   test("the state machine role holds exactly the integrations' actions, scoped to this pipeline", () => {
-    const { trust, permissions } = roleNamed(stack, "hfap-test-facility-pipeline-sfn");
+    const { trust, permissions, bySid } = roleNamed(stack, "hfap-test-facility-pipeline-sfn");
     expect(trust.Statement[0]).toMatchObject({
       Principal: { Service: "states.amazonaws.com" },
       Condition: { StringEquals: { "aws:SourceAccount": expect.stringContaining("data.aws_caller_identity") } },
     });
-    const bySid = Object.fromEntries(permissions.Statement.map((statement) => [statement.Sid, statement]));
     const bucketArn = referenceTo(stack, "aws_s3_bucket", "arn");
     expect(bySid.InvokePipelineFunctions.Action).toEqual(P.lambdaInvoke.actions);
     expect(bySid.InvokePipelineFunctions.Resource).toHaveLength(2);

@@ -55,6 +55,23 @@ interface RequestTable {
 }
 
 const TRACES: Row = [["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"];
+/** What every state machine role may do on "*": deliver its execution logs and write traces. */
+const STATE_MACHINE_TELEMETRY: readonly Row[] = [
+  [
+    [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ],
+    "*",
+  ],
+  [["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*"],
+];
 const OWN_LOGS = (group: string): Row => [["logs:CreateLogStream", "logs:PutLogEvents"], logStream(group)];
 
 /** Keyed by role name. Every role the stack creates must have one (see the first test). */
@@ -144,20 +161,7 @@ const TABLES: Record<string, RequestTable> = {
       ],
       ["sns:Publish", TOPIC],
       [["kms:GenerateDataKey", "kms:Decrypt"], TOPIC_KEY],
-      [
-        [
-          "logs:CreateLogDelivery",
-          "logs:GetLogDelivery",
-          "logs:UpdateLogDelivery",
-          "logs:DeleteLogDelivery",
-          "logs:ListLogDeliveries",
-          "logs:PutResourcePolicy",
-          "logs:DescribeResourcePolicies",
-          "logs:DescribeLogGroups",
-        ],
-        "*",
-      ],
-      [["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*"],
+      ...STATE_MACHINE_TELEMETRY,
     ],
     denied: [
       ["athena:StartQueryExecution", workgroupArn("primary")],
@@ -208,20 +212,7 @@ const TABLES: Record<string, RequestTable> = {
       ["sns:Publish", COMPLIANCE_TOPIC],
       ["sns:Publish", TOPIC],
       [["kms:GenerateDataKey", "kms:Decrypt"], TOPIC_KEY],
-      [
-        [
-          "logs:CreateLogDelivery",
-          "logs:GetLogDelivery",
-          "logs:UpdateLogDelivery",
-          "logs:DeleteLogDelivery",
-          "logs:ListLogDeliveries",
-          "logs:PutResourcePolicy",
-          "logs:DescribeResourcePolicies",
-          "logs:DescribeLogGroups",
-        ],
-        "*",
-      ],
-      [["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], "*"],
+      ...STATE_MACHINE_TELEMETRY,
     ],
     denied: [
       // The digest reads the current state, not the uploads or their staging.
