@@ -8,41 +8,21 @@ import type { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine"
 import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
-import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { EXPIRY_DIGEST, expiryDigestPlaceholders, loadStateMachine, renderAndValidate } from "../core/asl";
 import { DIGEST_LOOKBACK_DAYS, DIGEST_SCHEDULE, DIGEST_TIME_ZONE, EXPIRY_WINDOW_MONTHS } from "../core/settings";
 import { failureAlarm } from "./alarms";
-import type { Compute } from "./compute";
 import { presenceOf, whilePresent } from "./byo";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
-import { deadLetterQueue, workflowStateMachine } from "./step-functions";
-import type { ComplianceTopic, FailureTopic } from "./notifications";
-import {
-  currentStateQueryStatements,
-  publishStatements,
-  STEP_FUNCTIONS_TELEMETRY,
-  type WorkflowScope,
-} from "./workflow-permissions";
+import { deadLetterQueue, placeholderValue, workflowStateMachine, type WorkflowProps } from "./step-functions";
+import type { ComplianceTopic } from "./notifications";
+import { currentStateQueryStatements, publishStatements } from "./workflow-permissions";
 
-export interface ExpiryDigestProps extends WorkflowScope {
-  readonly namePrefix: string;
-  readonly compute: Compute;
-  readonly failureTopic: FailureTopic;
+export interface ExpiryDigestProps extends WorkflowProps {
   readonly complianceTopic: ComplianceTopic;
   /** The facility pipeline's state machine: upkeep waits while an execution of it runs. */
   readonly pipelineStateMachineArn: string;
-  /** @default 90 (LOG_RETENTION_DAYS) */
-  readonly logRetentionDays?: number;
-  /** Key for the log group and the dead-letter queue. @default - their services' own encryption */
-  readonly kmsKeyArn?: string;
-  /** @default - no permissions boundary */
-  readonly permissionsBoundary?: string;
-  /** @default "/" */
-  readonly rolePath?: string;
-  /** @default 6 (EXPIRY_WINDOW_MONTHS) */
-  readonly expiryWindowMonths?: number;
   /** @default 30 (DIGEST_LOOKBACK_DAYS) */
   readonly lookbackDays?: number;
   /** Send an "all clear" when nothing is to report. @default false */
@@ -52,10 +32,6 @@ export interface ExpiryDigestProps extends WorkflowScope {
   /** An IANA time zone for the expression. @default "UTC" (DIGEST_TIME_ZONE) */
   readonly timeZone?: string;
 }
-
-/** A number or boolean for a placeholder: a Terraform variable's token stays a (string) token. */
-const placeholderValue = (value: number | boolean): string =>
-  Token.isUnresolved(value) ? Token.asString(value) : String(value);
 
 export class ExpiryDigest extends Construct {
   readonly stateMachine: SfnStateMachine;
@@ -90,6 +66,7 @@ export class ExpiryDigest extends Construct {
       }),
     );
     const workflow = workflowStateMachine(this, {
+      ...props,
       name: this.stateMachineName,
       definition,
       permissions: [
@@ -109,15 +86,7 @@ export class ExpiryDigest extends Construct {
           Resource: props.pipelineStateMachineArn,
         },
         ...publishStatements({ NotifyCompliance: complianceTopic, NotifyFailures: failureTopic }),
-        ...STEP_FUNCTIONS_TELEMETRY,
       ],
-      accountId: props.accountId,
-      region: props.region,
-      partition: props.partition,
-      logRetentionDays: props.logRetentionDays,
-      kmsKeyArn: props.kmsKeyArn,
-      permissionsBoundary: props.permissionsBoundary,
-      rolePath: props.rolePath,
     });
     this.stateMachine = workflow.stateMachine;
     this.stateMachineRole = workflow.role;

@@ -7,50 +7,18 @@ import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FACILITY_PIPELINE, facilityPipelinePlaceholders, loadStateMachine, renderAndValidate } from "../core/asl";
 import { DATA_PREFIXES } from "../core/data-layout";
 import { EXPIRY_WINDOW_MONTHS } from "../core/settings";
-import type { Catalog } from "./catalog";
 import type { Compute } from "./compute";
 import { failureAlarm, type AlarmMetric } from "./alarms";
 import { ServiceRole } from "./iam";
 import { INTEGRATION_PERMISSIONS as P } from "./integration-permissions";
-import type { FailureTopic } from "./notifications";
-import type { Storage } from "./storage";
-import { deadLetterQueue, workflowStateMachine } from "./step-functions";
-import { currentStateQueryStatements, publishStatements, STEP_FUNCTIONS_TELEMETRY } from "./workflow-permissions";
+import { deadLetterQueue, placeholderValue, workflowStateMachine, type WorkflowProps } from "./step-functions";
+import { currentStateQueryStatements, publishStatements } from "./workflow-permissions";
 
-export interface OrchestrationProps {
-  readonly namePrefix: string;
-  readonly storage: Storage;
-  readonly catalog: Catalog;
-  readonly compute: Compute;
-  readonly failureTopic: FailureTopic;
-  /** The AWS account, region and partition the stack deploys to. */
-  readonly accountId: string;
-  readonly region: string;
-  readonly partition: string;
-  /** @default 90 (LOG_RETENTION_DAYS in core/settings.ts) */
-  readonly logRetentionDays?: number;
-  /**
-   * Key for the log group and the dead-letter queue. Its policy must let logs.<region>.amazonaws.com
-   * and sqs use it.
-   * @default - CloudWatch Logs' own encryption and SSE-SQS
-   */
-  readonly kmsKeyArn?: string;
-  /** @default - no permissions boundary */
-  readonly permissionsBoundary?: string;
-  /** @default "/" */
-  readonly rolePath?: string;
-  /**
-   * The expiry window of an execution whose input gives none (a number token for the plain
-   * module's variable).
-   * @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts)
-   */
-  readonly expiryWindowMonths?: number;
-}
+export type OrchestrationProps = WorkflowProps;
 
 export class Orchestration extends Construct {
   readonly stateMachine: SfnStateMachine;
@@ -67,7 +35,6 @@ export class Orchestration extends Construct {
     const { storage, catalog, compute, failureTopic } = props;
     this.stateMachineName = `${props.namePrefix}-${FACILITY_PIPELINE}`;
     const functions = [compute.filterExpiring, compute.relocateResults];
-    const window = props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default;
     const placeholders = facilityPipelinePlaceholders({
       filterExpiringFunctionArn: compute.filterExpiring.functionArn,
       relocateResultsFunctionArn: compute.relocateResults.functionArn,
@@ -76,12 +43,12 @@ export class Orchestration extends Construct {
       failureTopicArn: failureTopic.topicArn,
       dataBucket: storage.bucketName,
       awsRegion: props.region,
-      // A Terraform variable's number token must become a string token, not the number it encodes.
-      expiryWindowMonths: Token.isUnresolved(window) ? Token.asString(window) : String(window),
+      expiryWindowMonths: placeholderValue(props.expiryWindowMonths ?? EXPIRY_WINDOW_MONTHS.default),
     });
     const definition = renderAndValidate(loadStateMachine(FACILITY_PIPELINE), placeholders);
 
     const workflow = workflowStateMachine(this, {
+      ...props,
       name: this.stateMachineName,
       definition,
       permissions: [
@@ -99,15 +66,7 @@ export class Orchestration extends Construct {
           Resource: storage.objectArns("staging"),
         },
         ...publishStatements({ NotifyFailures: failureTopic }),
-        ...STEP_FUNCTIONS_TELEMETRY,
       ],
-      accountId: props.accountId,
-      region: props.region,
-      partition: props.partition,
-      logRetentionDays: props.logRetentionDays,
-      kmsKeyArn: props.kmsKeyArn,
-      permissionsBoundary: props.permissionsBoundary,
-      rolePath: props.rolePath,
     });
     this.stateMachine = workflow.stateMachine;
     this.stateMachineRole = workflow.role;

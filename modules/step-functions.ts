@@ -8,19 +8,56 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { Token } from "cdktf";
 import type { Construct } from "constructs";
 import type { StateMachineDefinition } from "../core/asl";
 import { LOG_RETENTION_DAYS } from "../core/settings";
 import { queueEncryption } from "./byo";
 import { ServiceRole } from "./iam";
 import { policyDocument, renderPolicy, type PolicyStatement } from "./policy-document";
+import type { Compute } from "./compute";
+import type { FailureTopic } from "./notifications";
+import { STEP_FUNCTIONS_TELEMETRY, type WorkflowScope } from "./workflow-permissions";
+
+/** What each workflow (orchestration.ts, expiry-digest.ts) is given by FacilityPipeline. */
+export interface WorkflowProps extends WorkflowScope {
+  readonly namePrefix: string;
+  readonly compute: Compute;
+  readonly failureTopic: FailureTopic;
+  /** @default 90 (LOG_RETENTION_DAYS in core/settings.ts) */
+  readonly logRetentionDays?: number;
+  /**
+   * Key for the log groups and the dead-letter queues. Its policy must let
+   * logs.<region>.amazonaws.com and sqs use it.
+   * @default - CloudWatch Logs' own encryption and SSE-SQS
+   */
+  readonly kmsKeyArn?: string;
+  /** @default - no permissions boundary */
+  readonly permissionsBoundary?: string;
+  /** @default "/" */
+  readonly rolePath?: string;
+  /**
+   * The expiry window of an execution whose input gives none (a number token for the plain
+   * module's variable).
+   * @default 6 (EXPIRY_WINDOW_MONTHS in core/settings.ts)
+   */
+  readonly expiryWindowMonths?: number;
+}
+
+/** A number or boolean for a placeholder: a Terraform variable's token becomes a string token, not the number it encodes. */
+export function placeholderValue(value: number | boolean): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
+}
 
 export interface WorkflowStateMachineProps {
   /** The state machine's full name, e.g. `<namePrefix>-facility-pipeline`. */
   readonly name: string;
   /** The rendered, validated definition (core/asl.ts renderAndValidate). */
   readonly definition: StateMachineDefinition;
-  /** The role's permissions (modules/workflow-permissions.ts has the shared ones). */
+  /**
+   * The role's permissions (modules/workflow-permissions.ts has the shared ones); log delivery and
+   * tracing are added here.
+   */
   readonly permissions: readonly PolicyStatement[];
   /** The AWS account, region and partition the stack deploys to. */
   readonly accountId: string;
@@ -55,7 +92,7 @@ export function workflowStateMachine(
       StringEquals: { "aws:SourceAccount": props.accountId },
       ArnLike: { "aws:SourceArn": arn },
     },
-    permissions: props.permissions,
+    permissions: [...props.permissions, ...STEP_FUNCTIONS_TELEMETRY],
   });
   const stateMachine = new SfnStateMachine(scope, "state-machine", {
     name: props.name,
